@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerStorageCommand } from './storage-command.js';
+import { registerTrackerCommand } from './tracker-command.js';
+
+const program = new Command()
+  .name('mogile')
+  .description('MogileFS-compatible distributed file store')
+  .version('0.1.0');
+
+registerTrackerCommand(program);
+registerStorageCommand(program);
+
+await program.parseAsync(process.argv);

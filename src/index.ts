@@ -1,0 +1,1 @@
+export { MogileError } from './protocol/errors.js';
