@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './tables.js';
+
+/** What one database engine supplies to the shared store; lives in dialects/<engine>/. */
+export interface DialectAdapter {
+  readonly engine: 'sqlite' | 'postgres' | 'mysql';
+  readonly db: Kysely<Database>;
+  /** Creates every table of schema 17 that is missing (idempotent). */
+  createSchema(): Promise<void>;
+  /** Lists the tables that exist, to tell an empty database from a foreign one. */
+  listTables(): Promise<string[]>;
+  isUniqueViolation(error: unknown): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { DialectAdapter } from '../../dialect-adapter.js';
+import type { Database } from '../../tables.js';
+import { SQLITE_SCHEMA } from './schema.js';
+
+export interface SqliteOptions {
+  /** A file path, or `:memory:`. */
+  readonly path: string;
+  readonly busyTimeoutMs?: number;
+}
+
+const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+
+export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const connection = new SQLite(options.path);
+  // WAL lets readers proceed while one writer commits; FULL keeps each commit durable.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = FULL');
+  connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return {
+    engine: 'sqlite',
+    db,
+    async createSchema() {
+      connection.transaction(() => {
+        for (const statement of SQLITE_SCHEMA) connection.exec(statement);
+      })();
+    },
+    async listTables() {
+      const rows = connection
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all() as { name: string }[];
+      return rows.map((row) => row.name).filter((name) => name !== 'sqlite_sequence');
+    },
+    isUniqueViolation(error) {
+      return UNIQUE_CODES.has((error as { code?: string })?.code ?? '');
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,401 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { DialectAdapter } from './dialect-adapter.js';
+import { MetaDuplicateError } from './errors.js';
+import type { MetaStore, NewTempfile } from './meta-store.js';
+import type {
+  ClassFields,
+  ClassRow,
+  DeviceFields,
+  DeviceRow,
+  DeviceUsage,
+  DomainRow,
+  HostFields,
+  HostRow,
+  NewDevice,
+} from './rows.js';
+import type { Database } from './tables.js';
+
+const FID_HIGH_WATER = 'fid_high_water';
+const NEVER = 2147483647;
+
+/** The MetaStore on Kysely; the same code runs on every engine. */
+export class KyselyMetaStore implements MetaStore {
+  readonly #adapter: DialectAdapter;
+  readonly #db: Kysely<Database>;
+
+  constructor(adapter: DialectAdapter) {
+    this.#adapter = adapter;
+    this.#db = adapter.db;
+  }
+
+  get engine() {
+    return this.#adapter.engine;
+  }
+
+  /** Runs a write, turning unique-constraint failures into MetaDuplicateError. */
+  async #write<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (this.#adapter.isUniqueViolation(error)) throw new MetaDuplicateError(error);
+      throw error;
+    }
+  }
+
+  async listDomains(): Promise<DomainRow[]> {
+    const rows = await this.#db.selectFrom('domain').select(['dmid', 'namespace']).execute();
+    return rows.map((row) => ({ dmid: row.dmid, name: row.namespace }));
+  }
+
+  async listClasses(): Promise<ClassRow[]> {
+    const rows = await this.#db.selectFrom('class').selectAll().execute();
+    return rows.map(toClassRow);
+  }
+
+  async listHosts(): Promise<HostRow[]> {
+    const rows = await this.#db.selectFrom('host').selectAll().orderBy('hostid').execute();
+    return rows.map(toHostRow);
+  }
+
+  async listDevices(): Promise<DeviceRow[]> {
+    const rows = await this.#db.selectFrom('device').selectAll().orderBy('devid').execute();
+    return rows.map(toDeviceRow);
+  }
+
+  async listSettings(): Promise<Map<string, string>> {
+    const rows = await this.#db.selectFrom('server_settings').selectAll().execute();
+    return new Map(rows.map((row) => [row.field, row.value ?? '']));
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('server_settings')
+      .select('value')
+      .where('field', '=', name)
+      .executeTakeFirst();
+    return row === undefined ? undefined : (row.value ?? '');
+  }
+
+  async setSetting(name: string, value: string | null): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('server_settings').where('field', '=', name).execute();
+      if (value !== null) {
+        await trx.insertInto('server_settings').values({ field: name, value }).execute();
+      }
+    });
+  }
+
+  async findDomain(name: string): Promise<DomainRow | undefined> {
+    const row = await this.#db
+      .selectFrom('domain')
+      .select(['dmid', 'namespace'])
+      .where('namespace', '=', name)
+      .executeTakeFirst();
+    return row && { dmid: row.dmid, name: row.namespace };
+  }
+
+  createDomain(name: string): Promise<DomainRow> {
+    return this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const dmid = (await maxOf(trx, 'domain', 'dmid')) + 1;
+        await trx.insertInto('domain').values({ dmid, namespace: name }).execute();
+        return { dmid, name };
+      }),
+    );
+  }
+
+  async deleteDomain(dmid: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('class').where('dmid', '=', dmid).where('classid', '=', 0).execute();
+      await trx.deleteFrom('domain').where('dmid', '=', dmid).execute();
+    });
+  }
+
+  async domainHasFiles(dmid: number): Promise<boolean> {
+    return exists(this.#db.selectFrom('file').select('fid').where('dmid', '=', dmid));
+  }
+
+  async domainHasClasses(dmid: number): Promise<boolean> {
+    return exists(
+      this.#db
+        .selectFrom('class')
+        .select('classid')
+        .where('dmid', '=', dmid)
+        .where('classid', '!=', 0),
+    );
+  }
+
+  async findClass(dmid: number, name: string): Promise<ClassRow | undefined> {
+    const row = await this.#db
+      .selectFrom('class')
+      .selectAll()
+      .where('dmid', '=', dmid)
+      .where('classname', '=', name)
+      .executeTakeFirst();
+    return row && toClassRow(row);
+  }
+
+  createClass(
+    dmid: number,
+    name: string,
+    fields: ClassFields,
+    classid?: number,
+  ): Promise<ClassRow> {
+    return this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const id =
+          classid ??
+          (await maxOf(trx, 'class', 'classid', (query) => query.where('dmid', '=', dmid))) + 1;
+        const row = {
+          dmid,
+          classid: id,
+          classname: name,
+          mindevcount: fields.mindevcount ?? 2,
+          replpolicy: fields.replpolicy ?? null,
+          hashtype: fields.hashtype ?? null,
+        };
+        await trx.insertInto('class').values(row).execute();
+        return toClassRow(row);
+      }),
+    );
+  }
+
+  async updateClass(dmid: number, classid: number, fields: ClassFields): Promise<void> {
+    const changes: Partial<Database['class']> = {};
+    if (fields.mindevcount !== undefined) changes.mindevcount = fields.mindevcount;
+    if (fields.replpolicy !== undefined) changes.replpolicy = fields.replpolicy;
+    if (fields.hashtype !== undefined) changes.hashtype = fields.hashtype;
+    if (Object.keys(changes).length === 0) return;
+    await this.#write(() =>
+      this.#db
+        .updateTable('class')
+        .set(changes)
+        .where('dmid', '=', dmid)
+        .where('classid', '=', classid)
+        .execute(),
+    );
+  }
+
+  async deleteClass(dmid: number, classid: number): Promise<void> {
+    await this.#db
+      .deleteFrom('class')
+      .where('dmid', '=', dmid)
+      .where('classid', '=', classid)
+      .execute();
+  }
+
+  async classHasFiles(dmid: number, classid: number): Promise<boolean> {
+    return exists(
+      this.#db
+        .selectFrom('file')
+        .select('fid')
+        .where('dmid', '=', dmid)
+        .where('classid', '=', classid),
+    );
+  }
+
+  createHost(name: string, ip: string): Promise<HostRow> {
+    return this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const hostid = (await maxOf(trx, 'host', 'hostid')) + 1;
+        await trx
+          .insertInto('host')
+          .values({ hostid, hostname: name, hostip: ip, status: 'down' })
+          .execute();
+        const row = await trx
+          .selectFrom('host')
+          .selectAll()
+          .where('hostid', '=', hostid)
+          .executeTakeFirstOrThrow();
+        return toHostRow(row);
+      }),
+    );
+  }
+
+  async updateHost(hostid: number, fields: HostFields): Promise<void> {
+    const changes: Partial<Database['host']> = {};
+    if (fields.status !== undefined) changes.status = fields.status;
+    if (fields.ip !== undefined) changes.hostip = fields.ip;
+    if (fields.httpPort !== undefined) changes.http_port = fields.httpPort;
+    if (fields.httpGetPort !== undefined) changes.http_get_port = fields.httpGetPort;
+    if (fields.altIp !== undefined) changes.altip = fields.altIp;
+    if (fields.altMask !== undefined) changes.altmask = fields.altMask;
+    if (Object.keys(changes).length === 0) return;
+    await this.#write(() =>
+      this.#db.updateTable('host').set(changes).where('hostid', '=', hostid).execute(),
+    );
+  }
+
+  async deleteHost(hostid: number): Promise<void> {
+    await this.#db.deleteFrom('host').where('hostid', '=', hostid).execute();
+  }
+
+  async hostHasDevices(hostid: number): Promise<boolean> {
+    return exists(this.#db.selectFrom('device').select('devid').where('hostid', '=', hostid));
+  }
+
+  async createDevice(device: NewDevice): Promise<void> {
+    await this.#write(() =>
+      this.#db
+        .insertInto('device')
+        .values({
+          devid: device.devid,
+          hostid: device.hostid,
+          status: device.status,
+          weight: device.weight,
+        })
+        .execute(),
+    );
+  }
+
+  async updateDevice(devid: number, fields: DeviceFields): Promise<void> {
+    const changes: Partial<Database['device']> = {};
+    if (fields.status !== undefined) changes.status = fields.status;
+    if (fields.weight !== undefined) changes.weight = fields.weight;
+    if (Object.keys(changes).length === 0) return;
+    await this.#db.updateTable('device').set(changes).where('devid', '=', devid).execute();
+  }
+
+  async recordDeviceUsage(devid: number, usage: DeviceUsage): Promise<void> {
+    await this.#db
+      .updateTable('device')
+      .set({ mb_total: usage.mbTotal, mb_used: usage.mbUsed, mb_asof: usage.asofSeconds })
+      .where('devid', '=', devid)
+      .execute();
+  }
+
+  maxFileFid(): Promise<number> {
+    return maxOf(this.#db, 'file', 'fid');
+  }
+
+  reserveTempfile(tempfile: NewTempfile): Promise<number> {
+    const row = {
+      createtime: tempfile.createdSeconds,
+      classid: tempfile.classid,
+      dmid: tempfile.dmid,
+      dkey: tempfile.key,
+      devids: tempfile.devids.join(','),
+    };
+    return this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        const fid = tempfile.fid ?? (await nextFid(trx));
+        if (tempfile.fid !== undefined) {
+          const inUse = await exists(trx.selectFrom('file').select('fid').where('fid', '=', fid));
+          if (inUse) throw new MetaDuplicateError(`fid ${fid} is a file`);
+          await raiseHighWater(trx, fid);
+        }
+        await trx
+          .insertInto('tempfile')
+          .values({ fid, ...row })
+          .execute();
+        return fid;
+      }),
+    );
+  }
+
+  async replicateNow(nowSeconds: number): Promise<number> {
+    const result = await this.#db
+      .updateTable('file_to_replicate')
+      .set({ nexttry: nowSeconds })
+      .where('nexttry', '>', nowSeconds)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  close(): Promise<void> {
+    return this.#adapter.close();
+  }
+}
+
+type Db = Kysely<Database>;
+
+async function exists(query: { executeTakeFirst(): Promise<unknown> }): Promise<boolean> {
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
+async function maxOf<T extends keyof Database>(
+  db: Db,
+  table: T,
+  column: string,
+  // biome-ignore lint/suspicious/noExplicitAny: the filter narrows a query of any table
+  filter: (query: any) => any = (query) => query,
+): Promise<number> {
+  // biome-ignore lint/suspicious/noExplicitAny: column names vary per table
+  const query = (db.selectFrom(table) as any).select((eb: any) => eb.fn.max(column).as('top'));
+  const row = (await filter(query).executeTakeFirst()) as { top: number | null } | undefined;
+  return Number(row?.top ?? 0);
+}
+
+/**
+ * The next fid: above the persisted high-water mark and above every fid in `file` and
+ * `tempfile`, so a rewound auto-increment or deleted top fids can never bring one back.
+ */
+async function nextFid(db: Db): Promise<number> {
+  const mark = await db
+    .selectFrom('mogile_counter')
+    .select('value')
+    .where('name', '=', FID_HIGH_WATER)
+    .executeTakeFirst();
+  const top = Math.max(
+    Number(mark?.value ?? 0),
+    await maxOf(db, 'file', 'fid'),
+    await maxOf(db, 'tempfile', 'fid'),
+    await maxOf(db, 'file_to_delete2', 'fid'),
+  );
+  const fid = top + 1;
+  await raiseHighWater(db, fid);
+  return fid;
+}
+
+async function raiseHighWater(db: Db, fid: number): Promise<void> {
+  const updated = await db
+    .updateTable('mogile_counter')
+    .set({ value: fid })
+    .where('name', '=', FID_HIGH_WATER)
+    .where('value', '<', fid)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) > 0) return;
+  const present = await exists(
+    db.selectFrom('mogile_counter').select('value').where('name', '=', FID_HIGH_WATER),
+  );
+  if (!present)
+    await db.insertInto('mogile_counter').values({ name: FID_HIGH_WATER, value: fid }).execute();
+}
+
+function toClassRow(row: Selectable<Database['class']>): ClassRow {
+  return {
+    dmid: row.dmid,
+    classid: row.classid,
+    name: row.classname,
+    mindevcount: row.mindevcount,
+    replpolicy: row.replpolicy,
+    hashtype: row.hashtype,
+  };
+}
+
+function toHostRow(row: Selectable<Database['host']>): HostRow {
+  return {
+    hostid: row.hostid,
+    status: row.status,
+    name: row.hostname,
+    ip: row.hostip,
+    httpPort: row.http_port,
+    httpGetPort: row.http_get_port,
+    altIp: row.altip,
+    altMask: row.altmask,
+  };
+}
+
+function toDeviceRow(row: Selectable<Database['device']>): DeviceRow {
+  return {
+    devid: row.devid,
+    hostid: row.hostid,
+    status: row.status,
+    weight: row.weight,
+    mbTotal: row.mb_total,
+    mbUsed: row.mb_used,
+    mbAsof: row.mb_asof,
+  };
+}
+
+export { NEVER as END_OF_TIME };

@@ -1,0 +1,81 @@
+import type {
+  ClassFields,
+  ClassRow,
+  DeviceFields,
+  DeviceRow,
+  DeviceUsage,
+  DomainRow,
+  HostFields,
+  HostRow,
+  NewDevice,
+} from './rows.js';
+
+/**
+ * The metadata store, named after MogileFS operations. One implementation on Kysely
+ * serves every engine; dialect folders only supply the connection and the DDL.
+ * Writes that violate a unique constraint throw `MetaDuplicateError`.
+ */
+export interface MetaStore {
+  readonly engine: 'sqlite' | 'postgres' | 'mysql';
+
+  // Cluster view (cached by each tracker).
+  listDomains(): Promise<DomainRow[]>;
+  listClasses(): Promise<ClassRow[]>;
+  listHosts(): Promise<HostRow[]>;
+  listDevices(): Promise<DeviceRow[]>;
+
+  // Server settings (spec/behaviour.md §13).
+  listSettings(): Promise<Map<string, string>>;
+  getSetting(name: string): Promise<string | undefined>;
+  /** `null` deletes the setting. */
+  setSetting(name: string, value: string | null): Promise<void>;
+
+  // Domains and classes.
+  findDomain(name: string): Promise<DomainRow | undefined>;
+  createDomain(name: string): Promise<DomainRow>;
+  /** Deletes the domain row and its classid-0 (`default`) row. */
+  deleteDomain(dmid: number): Promise<void>;
+  domainHasFiles(dmid: number): Promise<boolean>;
+  /** True when the domain has a class other than `default`. */
+  domainHasClasses(dmid: number): Promise<boolean>;
+  findClass(dmid: number, name: string): Promise<ClassRow | undefined>;
+  /** `classid` is given for `default` (0); otherwise max+1 in the domain. */
+  createClass(dmid: number, name: string, fields: ClassFields, classid?: number): Promise<ClassRow>;
+  updateClass(dmid: number, classid: number, fields: ClassFields): Promise<void>;
+  deleteClass(dmid: number, classid: number): Promise<void>;
+  classHasFiles(dmid: number, classid: number): Promise<boolean>;
+
+  // Hosts and devices.
+  createHost(name: string, ip: string): Promise<HostRow>;
+  updateHost(hostid: number, fields: HostFields): Promise<void>;
+  deleteHost(hostid: number): Promise<void>;
+  hostHasDevices(hostid: number): Promise<boolean>;
+  createDevice(device: NewDevice): Promise<void>;
+  updateDevice(devid: number, fields: DeviceFields): Promise<void>;
+  recordDeviceUsage(devid: number, usage: DeviceUsage): Promise<void>;
+
+  // Files.
+  /** The highest fid in `file`, 0 when empty. */
+  maxFileFid(): Promise<number>;
+  /**
+   * Allocates a fid that was never handed out before (architecture.md §4.3) and writes
+   * its tempfile row. An explicit fid is used as given; it throws MetaDuplicateError
+   * when that fid is already a tempfile or file row.
+   */
+  reserveTempfile(tempfile: NewTempfile): Promise<number>;
+
+  // Queues.
+  /** Makes every deferred replication due now; returns the number of rows changed. */
+  replicateNow(nowSeconds: number): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+export interface NewTempfile {
+  readonly fid?: number;
+  readonly dmid: number;
+  readonly classid: number;
+  readonly key: string;
+  readonly devids: readonly number[];
+  readonly createdSeconds: number;
+}

@@ -1,0 +1,81 @@
+import type { DialectAdapter } from './dialect-adapter.js';
+import { createSqliteAdapter } from './dialects/sqlite/sqlite-adapter.js';
+import { MetaSchemaError } from './errors.js';
+import { KyselyMetaStore } from './kysely-meta-store.js';
+import type { MetaStore } from './meta-store.js';
+import { SCHEMA_VERSION } from './tables.js';
+
+export interface OpenOptions {
+  /** Skip the schema version check (the original's `no_schema_check`). */
+  readonly noSchemaCheck?: boolean;
+}
+
+/** Parses a database URL (`sqlite:PATH`, `sqlite::memory:`) into a dialect adapter. */
+export function adapterFor(url: string): DialectAdapter {
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
+  if (sqlite) return createSqliteAdapter({ path: sqlite[1]! });
+  throw new MetaSchemaError(`unsupported database URL "${url}": expected sqlite:PATH`);
+}
+
+/**
+ * Opens the metadata store. An empty database gets schema 17; a MogileFS database of
+ * version 17 is used as it is; anything else is refused with what was found.
+ */
+export async function openMetaStore(url: string, options: OpenOptions = {}): Promise<MetaStore> {
+  const adapter = adapterFor(url);
+  try {
+    await prepareSchema(adapter, options);
+  } catch (error) {
+    await adapter.close();
+    throw error;
+  }
+  return new KyselyMetaStore(adapter);
+}
+
+async function prepareSchema(adapter: DialectAdapter, options: OpenOptions): Promise<void> {
+  const tables = await adapter.listTables();
+  if (tables.length === 0) {
+    await adapter.createSchema();
+    await adapter.db
+      .insertInto('server_settings')
+      .values({ field: 'schema_version', value: String(SCHEMA_VERSION) })
+      .execute();
+    return;
+  }
+  if (!options.noSchemaCheck) {
+    if (!tables.includes('server_settings')) {
+      throw new MetaSchemaError(
+        `the database is not a MogileFS database: found tables ${tables.sort().join(', ')}, ` +
+          `expected MogileFS schema version ${SCHEMA_VERSION}`,
+      );
+    }
+    const row = await adapter.db
+      .selectFrom('server_settings')
+      .select('value')
+      .where('field', '=', 'schema_version')
+      .executeTakeFirst();
+    checkVersion(row?.value ?? undefined);
+  }
+  // Adds only our own tables to an existing MogileFS database.
+  await adapter.createSchema();
+}
+
+function checkVersion(found: string | undefined): void {
+  if (found === String(SCHEMA_VERSION)) return;
+  if (found === undefined) {
+    throw new MetaSchemaError(
+      `the database has no schema_version setting; expected MogileFS schema version ${SCHEMA_VERSION}`,
+    );
+  }
+  const version = Number(found);
+  if (Number.isInteger(version) && version < SCHEMA_VERSION) {
+    throw new MetaSchemaError(
+      `the database has MogileFS schema version ${found}, older than the ${SCHEMA_VERSION} ` +
+        'this tracker needs; upgrade it first (mogdbsetup)',
+    );
+  }
+  throw new MetaSchemaError(
+    `the database has schema version "${found}", which this tracker does not know; ` +
+      `expected MogileFS schema version ${SCHEMA_VERSION}`,
+  );
+}

@@ -1,0 +1,198 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  MetaDuplicateError,
+  MetaSchemaError,
+  type MetaStore,
+  openMetaStore,
+} from '../../src/meta/index.js';
+import { backends } from '../helpers/meta-backends.js';
+
+for (const backend of backends()) {
+  describe(`MetaStore on ${backend.name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function fresh(): Promise<{ store: MetaStore; url: string }> {
+      const database = await backend.freshDatabase();
+      cleanups.push(database.drop);
+      const store = await openMetaStore(database.url);
+      cleanups.push(() => store.close());
+      return { store, url: database.url };
+    }
+
+    it('creates schema version 17 on an empty database', async () => {
+      const { store } = await fresh();
+      expect(await store.getSetting('schema_version')).toBe('17');
+      expect(await store.listDomains()).toEqual([]);
+    });
+
+    it('assigns dmids as max+1 and refuses duplicate domain names', async () => {
+      const { store } = await fresh();
+      expect(await store.createDomain('a')).toEqual({ dmid: 1, name: 'a' });
+      expect(await store.createDomain('b')).toEqual({ dmid: 2, name: 'b' });
+      await expect(store.createDomain('a')).rejects.toBeInstanceOf(MetaDuplicateError);
+      expect(await store.findDomain('b')).toEqual({ dmid: 2, name: 'b' });
+      await store.deleteDomain(2);
+      expect(await store.findDomain('b')).toBeUndefined();
+    });
+
+    it('keeps keys and names as exact strings, including 0 and non-ASCII', async () => {
+      const { store } = await fresh();
+      await store.createDomain('0');
+      await store.createDomain('my dom+x&y€');
+      expect((await store.listDomains()).map((d) => d.name).sort()).toEqual(['0', 'my dom+x&y€']);
+    });
+
+    it('numbers classes per domain and tracks files per class', async () => {
+      const { store } = await fresh();
+      const { dmid } = await store.createDomain('d');
+      const one = await store.createClass(dmid, 'one', { mindevcount: 3 });
+      const two = await store.createClass(dmid, 'two', { mindevcount: 1, hashtype: 1 });
+      const dflt = await store.createClass(dmid, 'default', { mindevcount: 2 }, 0);
+      expect([one.classid, two.classid, dflt.classid]).toEqual([1, 2, 0]);
+      await expect(store.createClass(dmid, 'one', {})).rejects.toBeInstanceOf(MetaDuplicateError);
+      await store.updateClass(dmid, 1, { mindevcount: 4, replpolicy: 'MultipleDevices()' });
+      expect(await store.findClass(dmid, 'one')).toMatchObject({
+        mindevcount: 4,
+        replpolicy: 'MultipleDevices()',
+        hashtype: null,
+      });
+      expect(await store.domainHasClasses(dmid)).toBe(true);
+      await store.deleteClass(dmid, 1);
+      await store.deleteClass(dmid, 2);
+      expect(await store.domainHasClasses(dmid)).toBe(false);
+      expect(await store.classHasFiles(dmid, 0)).toBe(false);
+      await store.deleteDomain(dmid);
+      expect(await store.listClasses()).toEqual([]);
+    });
+
+    it('creates hosts down, updates their fields and refuses duplicate names and IPs', async () => {
+      const { store } = await fresh();
+      const host = await store.createHost('h1', '10.0.0.1');
+      expect(host).toMatchObject({ hostid: 1, status: 'down', httpPort: 7500, name: 'h1' });
+      await store.updateHost(1, {
+        status: 'alive',
+        httpPort: 7600,
+        altIp: '10.1.0.1',
+        altMask: '10.1.0.0/16',
+      });
+      expect((await store.listHosts())[0]).toMatchObject({
+        status: 'alive',
+        httpPort: 7600,
+        altIp: '10.1.0.1',
+        altMask: '10.1.0.0/16',
+      });
+      await expect(store.createHost('h1', '10.0.0.2')).rejects.toBeInstanceOf(MetaDuplicateError);
+      await expect(store.createHost('h2', '10.0.0.1')).rejects.toBeInstanceOf(MetaDuplicateError);
+    });
+
+    it('registers devices and records usage', async () => {
+      const { store } = await fresh();
+      await store.createHost('h1', '10.0.0.1');
+      await store.createDevice({ devid: 5, hostid: 1, status: 'alive', weight: 100 });
+      await expect(
+        store.createDevice({ devid: 5, hostid: 1, status: 'alive', weight: 100 }),
+      ).rejects.toBeInstanceOf(MetaDuplicateError);
+      expect(await store.hostHasDevices(1)).toBe(true);
+      await store.updateDevice(5, { status: 'drain', weight: 7 });
+      await store.recordDeviceUsage(5, { mbTotal: 1000, mbUsed: 10, asofSeconds: 1234 });
+      expect(await store.listDevices()).toEqual([
+        {
+          devid: 5,
+          hostid: 1,
+          status: 'drain',
+          weight: 7,
+          mbTotal: 1000,
+          mbUsed: 10,
+          mbAsof: 1234,
+        },
+      ]);
+    });
+
+    it('stores, overwrites and deletes server settings', async () => {
+      const { store } = await fresh();
+      await store.setSetting('memcache_ttl', '60');
+      await store.setSetting('memcache_ttl', '90');
+      expect(await store.getSetting('memcache_ttl')).toBe('90');
+      await store.setSetting('memcache_ttl', null);
+      expect(await store.getSetting('memcache_ttl')).toBeUndefined();
+      expect([...(await store.listSettings()).keys()]).toEqual(['schema_version']);
+    });
+
+    it('never hands out a fid twice, even after the top fids are gone and the store reopens', async () => {
+      const { store, url } = await fresh();
+      const tempfile = { dmid: 1, classid: 0, key: 'k', devids: [1, 2], createdSeconds: 1 };
+      const first = await store.reserveTempfile(tempfile);
+      const second = await store.reserveTempfile(tempfile);
+      expect(second).toBeGreaterThan(first);
+      await store.close();
+      cleanups.pop();
+      // Simulate the top fids vanishing (deleted files, swept tempfiles, a rewound sequence).
+      if (url.startsWith('sqlite:')) {
+        const raw = new Database(url.slice('sqlite:'.length));
+        raw.exec('DELETE FROM tempfile; DELETE FROM sqlite_sequence');
+        raw.close();
+      }
+      const reopened = await openMetaStore(url);
+      cleanups.push(() => reopened.close());
+      const third = await reopened.reserveTempfile(tempfile);
+      expect(third).toBeGreaterThan(second);
+    });
+
+    it('accepts an unused explicit fid and refuses one that is in use', async () => {
+      const { store } = await fresh();
+      const tempfile = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
+      expect(await store.reserveTempfile({ ...tempfile, fid: 900000 })).toBe(900000);
+      await expect(store.reserveTempfile({ ...tempfile, fid: 900000 })).rejects.toBeInstanceOf(
+        MetaDuplicateError,
+      );
+      // Auto-allocation continues above an explicit fid.
+      expect(await store.reserveTempfile(tempfile)).toBe(900001);
+    });
+  });
+}
+
+describe('schema checks', () => {
+  it('refuses a newer schema and says what it found', async () => {
+    const database = await backends()[0]!.freshDatabase();
+    try {
+      const store = await openMetaStore(database.url);
+      await store.setSetting('schema_version', '18');
+      await store.close();
+      await expect(openMetaStore(database.url)).rejects.toThrow(MetaSchemaError);
+      await expect(openMetaStore(database.url)).rejects.toThrow(
+        /schema version "18".*expected MogileFS schema version 17/,
+      );
+      const unchecked = await openMetaStore(database.url, { noSchemaCheck: true });
+      await unchecked.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('refuses an older schema and a database that is not MogileFS', async () => {
+    const database = await backends()[0]!.freshDatabase();
+    try {
+      const store = await openMetaStore(database.url);
+      await store.setSetting('schema_version', '15');
+      await store.close();
+      await expect(openMetaStore(database.url)).rejects.toThrow(/version 15, older than the 17/);
+    } finally {
+      await database.drop();
+    }
+    const foreign = await backends()[0]!.freshDatabase();
+    try {
+      const raw = new Database(foreign.url.slice('sqlite:'.length));
+      raw.exec('CREATE TABLE users (id INTEGER)');
+      raw.close();
+      await expect(openMetaStore(foreign.url)).rejects.toThrow(
+        /not a MogileFS database: found tables users/,
+      );
+    } finally {
+      await foreign.drop();
+    }
+  });
+});
