@@ -1,8 +1,9 @@
 import type { CommandHandler, CommandRegistry } from '../command.js';
+import { registerMiscCommands } from './misc.js';
 
 /** Every tracker command by its lower-case wire name. */
 export function buildCommandRegistry(): CommandRegistry {
   const commands = new Map<string, CommandHandler>();
-  commands.set('noop', async () => ({}));
+  registerMiscCommands(commands);
   return commands;
 }
