@@ -194,13 +194,19 @@ export class KyselyMetaStore implements MetaStore {
     );
   }
 
-  createHost(name: string, ip: string): Promise<HostRow> {
+  createHost(name: string, ip: string, fields: HostFields = {}): Promise<HostRow> {
     return this.#write(() =>
       this.#db.transaction().execute(async (trx) => {
         const hostid = (await maxOf(trx, 'host', 'hostid')) + 1;
         await trx
           .insertInto('host')
-          .values({ hostid, hostname: name, hostip: ip, status: 'down' })
+          .values({
+            ...hostColumns(fields),
+            hostid,
+            hostname: name,
+            hostip: ip,
+            status: fields.status ?? 'down',
+          })
           .execute();
         const row = await trx
           .selectFrom('host')
@@ -213,13 +219,7 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async updateHost(hostid: number, fields: HostFields): Promise<void> {
-    const changes: Partial<Database['host']> = {};
-    if (fields.status !== undefined) changes.status = fields.status;
-    if (fields.ip !== undefined) changes.hostip = fields.ip;
-    if (fields.httpPort !== undefined) changes.http_port = fields.httpPort;
-    if (fields.httpGetPort !== undefined) changes.http_get_port = fields.httpGetPort;
-    if (fields.altIp !== undefined) changes.altip = fields.altIp;
-    if (fields.altMask !== undefined) changes.altmask = fields.altMask;
+    const changes = hostColumns(fields);
     if (Object.keys(changes).length === 0) return;
     await this.#write(() =>
       this.#db.updateTable('host').set(changes).where('hostid', '=', hostid).execute(),
@@ -360,6 +360,17 @@ async function raiseHighWater(db: Db, fid: number): Promise<void> {
   );
   if (!present)
     await db.insertInto('mogile_counter').values({ name: FID_HIGH_WATER, value: fid }).execute();
+}
+
+function hostColumns(fields: HostFields): Partial<Database['host']> {
+  const columns: Partial<Database['host']> = {};
+  if (fields.status !== undefined) columns.status = fields.status;
+  if (fields.ip !== undefined) columns.hostip = fields.ip;
+  if (fields.httpPort !== undefined) columns.http_port = fields.httpPort;
+  if (fields.httpGetPort !== undefined) columns.http_get_port = fields.httpGetPort;
+  if (fields.altIp !== undefined) columns.altip = fields.altIp;
+  if (fields.altMask !== undefined) columns.altmask = fields.altMask;
+  return columns;
 }
 
 function toClassRow(row: Selectable<Database['class']>): ClassRow {

@@ -46,7 +46,8 @@ export interface MetaStore {
   classHasFiles(dmid: number, classid: number): Promise<boolean>;
 
   // Hosts and devices.
-  createHost(name: string, ip: string): Promise<HostRow>;
+  /** Inserts a host (status `down` unless given) with every field in one statement. */
+  createHost(name: string, ip: string, fields?: HostFields): Promise<HostRow>;
   updateHost(hostid: number, fields: HostFields): Promise<void>;
   deleteHost(hostid: number): Promise<void>;
   hostHasDevices(hostid: number): Promise<boolean>;

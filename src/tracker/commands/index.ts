@@ -1,9 +1,25 @@
 import type { CommandHandler, CommandRegistry } from '../command.js';
+import { classCommands } from './classes.js';
+import { clusterCommands } from './cluster.js';
+import { deviceCommands } from './devices.js';
+import { domainCommands } from './domains.js';
+import { hostCommands } from './hosts.js';
 import { registerMiscCommands } from './misc.js';
+import { settingCommands } from './settings.js';
 
 /** Every tracker command by its lower-case wire name. */
 export function buildCommandRegistry(): CommandRegistry {
   const commands = new Map<string, CommandHandler>();
   registerMiscCommands(commands);
+  for (const group of [
+    domainCommands,
+    classCommands,
+    hostCommands,
+    deviceCommands,
+    settingCommands,
+    clusterCommands,
+  ]) {
+    for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
+  }
   return commands;
 }

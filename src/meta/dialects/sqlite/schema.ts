@@ -1,7 +1,8 @@
 /**
  * MogileFS schema 17 for SQLite (spec/metadata-schema.md §1): ENUMs become TEXT,
  * auto-increment columns `INTEGER PRIMARY KEY AUTOINCREMENT`. Every statement is
- * idempotent so creating the schema twice is harmless.
+ * idempotent so creating the schema twice is harmless. `host.hostip` is not unique: several
+ * storage nodes may share one address on different ports (as `mogile dev` runs them).
  */
 export const SQLITE_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS domain (
@@ -55,9 +56,7 @@ export const SQLITE_SCHEMA: readonly string[] = [
      hostip VARCHAR(15),
      altip VARCHAR(15),
      altmask VARCHAR(18),
-     UNIQUE (hostname),
-     UNIQUE (hostip),
-     UNIQUE (altip))`,
+     UNIQUE (hostname))`,
   `CREATE TABLE IF NOT EXISTS device (
      devid MEDIUMINT UNSIGNED NOT NULL,
      hostid MEDIUMINT UNSIGNED NOT NULL,
