@@ -1,0 +1,73 @@
+/**
+ * Perl DBI data source names (`db_dsn`, spec/behaviour.md §14) as the database URLs that
+ * mogile's metadata store opens: `sqlite:PATH`, `mysql://HOST[:PORT]/DB`,
+ * `postgres://HOST[:PORT]/DB`. Credentials stay in `db_user`/`db_pass`.
+ */
+
+const DB_URL = /^(?:sqlite:.+|(?:postgres|postgresql|mysql|mariadb):\/\/.+)$/i;
+
+/** True for the URL forms the `db` setting accepts. */
+export function isDatabaseUrl(url: string): boolean {
+  return DB_URL.test(url);
+}
+
+/** The URL for a DBI DSN, or an Error that says what is wrong with it. */
+export function dsnToUrl(dsn: string): string | Error {
+  const match = /^dbi:(\w+):(.*)$/i.exec(dsn.trim());
+  if (!match) return new Error(`expected "DBI:<driver>:<attributes>", found "${dsn}"`);
+  const driver = match[1]!.toLowerCase();
+  const attributes = match[2]!;
+  if (driver === 'sqlite') return sqliteUrl(attributes, dsn);
+  if (driver === 'mysql' || driver === 'mariadb') return serverUrl('mysql', attributes, dsn);
+  if (driver === 'pg') return serverUrl('postgres', attributes, dsn);
+  return new Error(`unsupported DBI driver "${match[1]}" (SQLite, mysql, MariaDB or Pg)`);
+}
+
+function sqliteUrl(attributes: string, dsn: string): string | Error {
+  const fields = parseAttributes(attributes);
+  const path = fields.get('dbname') ?? fields.get('database') ?? fields.get('db') ?? fields.get('');
+  if (!path) return new Error(`no database file in "${dsn}"`);
+  return `sqlite:${path}`;
+}
+
+/**
+ * MySQL and PostgreSQL DSNs: `database=x;host=h;port=p`, or the old positional
+ * `DBI:mysql:x:h:p` form.
+ */
+function serverUrl(scheme: string, attributes: string, dsn: string): string | Error {
+  const fields = attributes.includes('=')
+    ? parseAttributes(attributes)
+    : positionalFields(attributes);
+  const database =
+    fields.get('database') ?? fields.get('dbname') ?? fields.get('db') ?? fields.get('');
+  if (!database) return new Error(`no database name in "${dsn}"`);
+  const host = fields.get('host') ?? fields.get('hostname') ?? 'localhost';
+  const port = fields.get('port');
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) return new Error(`bad port in "${dsn}"`);
+  const known = new Set(['database', 'dbname', 'db', '', 'host', 'hostname', 'port']);
+  const extra = new URLSearchParams([...fields].filter(([name]) => !known.has(name)));
+  const query = extra.size > 0 ? `?${extra}` : '';
+  const authority = port === undefined ? host : `${host}:${port}`;
+  return `${scheme}://${authority}/${encodeURIComponent(database)}${query}`;
+}
+
+/** `a=1;b=2` → {a: 1, b: 2}; a part without `=` is stored under the empty name. */
+function parseAttributes(attributes: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of attributes.split(';')) {
+    if (part.trim() === '') continue;
+    const at = part.indexOf('=');
+    if (at < 0) fields.set('', part.trim());
+    else fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  return fields;
+}
+
+function positionalFields(attributes: string): Map<string, string> {
+  const [database, host, port] = attributes.split(':');
+  const fields = new Map<string, string>();
+  if (database) fields.set('', database);
+  if (host) fields.set('host', host);
+  if (port) fields.set('port', port);
+  return fields;
+}
