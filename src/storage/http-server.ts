@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { handleDelete, handleMkcol } from './delete-handler.js';
+import { handleGet } from './get-handler.js';
+import { SERVER_HEADER, sendPage } from './http-replies.js';
+import type { NodeContext } from './node-context.js';
+import { handlePut } from './put-handler.js';
+
+export interface HttpTimeouts {
+  /** Time allowed to receive a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** A connection (or a body) idle for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept between requests. */
+  readonly keepAliveTimeoutMs: number;
+}
+
+/** The path serving the node's counters as JSON (docs/storage-node.md). */
+export const STATS_PATH = '/_stats';
+
+/**
+ * The storage node's HTTP side (spec/storage-node.md §3) on plain node:http. This is the
+ * one place that turns a handler's exception into a 500.
+ */
+export function createStorageHttpServer(
+  ctx: NodeContext,
+  maxConnections: number,
+  timeouts: HttpTimeouts,
+): Server {
+  const server = createServer({
+    // Replication and MogileFS::Client send bare HTTP/1.0 requests without Host (§3.1).
+    requireHostHeader: false,
+    headersTimeout: timeouts.headersTimeoutMs,
+    // Large uploads may take long; the idle timeout below catches stalled ones instead.
+    requestTimeout: 0,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+  });
+  server.maxConnections = maxConnections;
+  server.timeout = timeouts.idleTimeoutMs;
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    ctx.stats.request(req.method ?? '?');
+    res.once('finish', () => ctx.stats.response(res.statusCode));
+    dispatch(ctx, req, res, expectsContinue).catch((error: unknown) => {
+      ctx.logger?.error({ err: error, method: req.method, url: req.url }, 'request failed');
+      if (!res.headersSent) sendPage(res, 500);
+      else res.destroy();
+    });
+  };
+  server.on('request', (req, res) => handle(req, res, false));
+  // Answer `Expect: 100-continue` only once the target is known to be acceptable.
+  server.on('checkContinue', (req, res) => handle(req, res, true));
+  server.on('connection', (socket: Socket) => {
+    ctx.stats.connectionOpened();
+    socket.once('close', () => ctx.stats.connectionClosed());
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = `<h1>${status} - Bad request</h1>\n`;
+    socket.end(
+      `HTTP/1.1 ${status} Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nServer: ${SERVER_HEADER}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+function dispatch(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  expectsContinue: boolean,
+): Promise<void> {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      if (req.url === STATS_PATH) return sendStats(ctx, res);
+      return handleGet(ctx, req, res);
+    case 'PUT':
+      return handlePut(ctx, req, res, expectsContinue);
+    case 'DELETE':
+      return handleDelete(ctx, req, res);
+    case 'MKCOL':
+      return handleMkcol(ctx, req, res);
+    default:
+      // Perlbal answers every other method (POST, OPTIONS, MOVE, ...) with 400 (§3.1).
+      res.shouldKeepAlive = false;
+      sendPage(res, 400, '', { Connection: 'close' });
+      return Promise.resolve();
+  }
+}
+
+async function sendStats(ctx: NodeContext, res: ServerResponse): Promise<void> {
+  const body = Buffer.from(`${JSON.stringify(ctx.stats.snapshot())}\n`);
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': body.length,
+    'Cache-Control': 'no-store',
+    Server: SERVER_HEADER,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}

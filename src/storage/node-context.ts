@@ -1,0 +1,39 @@
+import type { ConfinedFs } from './confined-fs.js';
+import type { DeviceRegistry } from './device-registry.js';
+import type { DigestStore } from './digest-store.js';
+import type { StorageStats } from './storage-stats.js';
+
+/** Minimal logger shape (pino fits it); the CLI passes pino, tests may pass nothing. */
+export interface StorageLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What every request handler of one storage node shares. */
+export interface NodeContext {
+  readonly registry: DeviceRegistry;
+  readonly fs: ConfinedFs;
+  readonly digests: DigestStore;
+  readonly stats: StorageStats;
+  readonly logger: StorageLogger | undefined;
+  /** Serialises partial (Content-Range) writes to the same file. */
+  readonly pathLocks: PathLocks;
+}
+
+/** One promise chain per path: `run` waits for earlier work on the same path. */
+export class PathLocks {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(path: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(path) ?? Promise.resolve();
+    const current = previous.then(work, work);
+    const tail = current.catch(() => undefined);
+    this.#tails.set(path, tail);
+    try {
+      return await current;
+    } finally {
+      if (this.#tails.get(path) === tail) this.#tails.delete(path);
+    }
+  }
+}

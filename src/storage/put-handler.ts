@@ -1,0 +1,205 @@
+import { constants } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type ByteRange, parseContentRange } from './byte-range.js';
+import type { Device } from './device-registry.js';
+import { DigestFileSink } from './digest-sink.js';
+import type { FileDigest, FileVersion } from './digest-store.js';
+import { addDigestHeaders } from './get-handler.js';
+import { refuseUpload, sendPage, statusForWriteError } from './http-replies.js';
+import type { NodeContext } from './node-context.js';
+import { parseWriteTarget } from './request-target.js';
+import { createTempFile } from './temp-files.js';
+
+/** A body received completely into a temp file, not yet fsynced or in place. */
+interface ReceivedBody {
+  readonly tempPath: string;
+  readonly file: FileHandle;
+  readonly bytes: number;
+  readonly digest: FileDigest;
+  readonly md5Base64: string;
+}
+
+class ClientGone extends Error {}
+
+/**
+ * PUT (spec/storage-node.md §3.3). The body streams into a temp file while it is hashed;
+ * only a complete body (exactly Content-Length bytes, or a finished chunked body) is
+ * fsynced and renamed into place, so readers never see a partial file and an aborted
+ * upload leaves nothing behind. `Content-Range: bytes a-b/*` writes at offset a.
+ */
+export async function handlePut(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  expectsContinue: boolean,
+): Promise<void> {
+  const target = parseWriteTarget(req.url ?? '/');
+  if (!target.ok) return refuseUpload(res, target.status, target.detail);
+  const lengthHeader = req.headers['content-length'];
+  const chunked = /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? '');
+  // The original stored an empty file here and dropped the body (transcript quirk 9).
+  if (lengthHeader === undefined && !chunked) {
+    return refuseUpload(res, 411, 'Content-Length required');
+  }
+  const range = parseContentRange(req.headers['content-range']);
+  if (range === 'invalid') return refuseUpload(res, 400, 'Invalid Content-Range');
+  if (range && lengthHeader !== undefined && Number(lengthHeader) !== range.end - range.start + 1) {
+    return refuseUpload(res, 400, 'Content-Range does not match Content-Length');
+  }
+  const expectedMd5 = parseContentMd5(req.headers['content-md5'] as string | undefined);
+  if (expectedMd5 === 'invalid') return refuseUpload(res, 400, 'Invalid Content-MD5');
+  const place = await ctx.fs.resolveWrite(target.segments, true);
+  if (!place.ok) return refuseUpload(res, place.status, place.detail);
+  const device = place.device!;
+
+  if (expectsContinue) res.writeContinue();
+  let body: ReceivedBody;
+  try {
+    body = await receiveBody(ctx, req, device);
+  } catch (error) {
+    ctx.stats.putFailed();
+    if (error instanceof ClientGone) return;
+    return refuseUpload(res, statusForWriteError((error as NodeJS.ErrnoException).code));
+  }
+
+  try {
+    if (expectedMd5 !== null && expectedMd5 !== body.md5Base64) {
+      await discard(body);
+      ctx.stats.putFailed();
+      return sendPage(
+        res,
+        400,
+        `Content-MD5 mismatch, expected: ${unpadded(expectedMd5)} actual: ${unpadded(body.md5Base64)}`,
+      );
+    }
+    if (range) {
+      if (body.bytes !== range.end - range.start + 1) {
+        await discard(body);
+        ctx.stats.putFailed();
+        return sendPage(res, 400, 'Body length does not match Content-Range');
+      }
+      await ctx.pathLocks.run(place.path, () => applyRange(ctx, body, place.path, range));
+      ctx.stats.putStored();
+      return sendPage(res, 200);
+    }
+    const version = await commitWhole(ctx, body, place.path);
+    ctx.stats.putStored();
+    ctx.digests.remember(place.path, version, body.digest);
+    const headers: OutgoingHttpHeaders = {};
+    addDigestHeaders(headers, body.digest);
+    // A verified Content-MD5 is answered 201, as the reference did (transcript http.put_good_md5).
+    sendPage(res, expectedMd5 === null ? 200 : 201, '', headers as Record<string, string>);
+  } catch (error) {
+    ctx.stats.putFailed();
+    await discard(body);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') return sendPage(res, 409, 'A directory is in the way');
+    ctx.logger?.error({ err: error, path: place.path }, 'PUT failed');
+    sendPage(res, statusForWriteError(code));
+  }
+}
+
+async function receiveBody(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  device: Device,
+): Promise<ReceivedBody> {
+  const { path, file } = await createTempFile(device);
+  const sink = new DigestFileSink(file.fd);
+  try {
+    await pipeline(req, sink);
+    if (!req.complete) throw new ClientGone('request body incomplete');
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    ctx.stats.bytesIn(sink.bytesWritten);
+    // Disk errors carry a syscall; anything else while the body is incomplete is the client.
+    const fromDisk = (error as NodeJS.ErrnoException).syscall !== undefined;
+    if (!fromDisk && (req.destroyed || !req.complete)) throw new ClientGone('client went away');
+    throw error;
+  }
+  ctx.stats.bytesIn(sink.bytesWritten);
+  const { digest, md5Base64 } = sink.digest();
+  return { tempPath: path, file, bytes: sink.bytesWritten, digest, md5Base64 };
+}
+
+/** Stores the digest with the file, fsyncs, renames into place and fsyncs the folder. */
+async function commitWhole(
+  ctx: NodeContext,
+  body: ReceivedBody,
+  finalPath: string,
+): Promise<FileVersion> {
+  const stat = await body.file.stat({ bigint: true });
+  const version: FileVersion = { ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs };
+  await ctx.digests.save(body.tempPath, version, body.digest);
+  await timedSync(ctx, body.file);
+  await body.file.close();
+  await rename(body.tempPath, finalPath);
+  await syncFolder(ctx, dirname(finalPath));
+  return version;
+}
+
+/** Copies a received range into the target at its offset, without truncating it. */
+async function applyRange(
+  ctx: NodeContext,
+  body: ReceivedBody,
+  finalPath: string,
+  range: ByteRange,
+): Promise<void> {
+  const target = await open(
+    finalPath,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    // The bytes are about to change: a stale digest must not outlive them.
+    await ctx.digests.drop(finalPath);
+    const buffer = Buffer.allocUnsafe(Math.min(body.bytes, 1024 * 1024) || 1);
+    let copied = 0;
+    while (copied < body.bytes) {
+      const { bytesRead } = await body.file.read(buffer, 0, buffer.length, copied);
+      if (bytesRead === 0) throw new Error('staged upload shrank');
+      await target.write(buffer, 0, bytesRead, range.start + copied);
+      copied += bytesRead;
+    }
+    await timedSync(ctx, target);
+  } finally {
+    await target.close();
+  }
+  await discard(body);
+}
+
+async function discard(body: ReceivedBody): Promise<void> {
+  await body.file.close().catch(() => undefined);
+  await unlink(body.tempPath).catch(() => undefined);
+}
+
+async function timedSync(ctx: NodeContext, file: FileHandle): Promise<void> {
+  const started = performance.now();
+  await file.sync();
+  ctx.stats.fsync(performance.now() - started);
+}
+
+/** The rename is durable only once its folder is synced (architecture.md §4 rule 6). */
+export async function syncFolder(ctx: NodeContext, folder: string): Promise<void> {
+  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await timedSync(ctx, handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Base64 of a 16-byte MD5 (padding optional), normalised with padding; null if absent. */
+export function parseContentMd5(header: string | undefined): string | null | 'invalid' {
+  if (header === undefined) return null;
+  const bytes = Buffer.from(header.trim(), 'base64');
+  return bytes.length === 16 ? bytes.toString('base64') : 'invalid';
+}
+
+function unpadded(base64: string): string {
+  return base64.replace(/=+$/, '');
+}
