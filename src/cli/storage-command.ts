@@ -19,6 +19,8 @@ interface StorageCliOptions {
   pidfile?: string;
   iostat?: boolean;
   daemonize?: boolean;
+  headersTimeout?: string;
+  idleTimeout?: string;
 }
 
 /** The settings a storage node starts with, merged from file and command line. */
@@ -29,6 +31,8 @@ interface StorageSettings {
   maxConnections: number;
   pidfile: string | undefined;
   iostat: boolean;
+  headersTimeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
 }
 
 export function registerStorageCommand(program: Command): void {
@@ -45,6 +49,8 @@ export function registerStorageCommand(program: Command): void {
     .option('-s, --skipconfig', 'do not read any config file')
     .option('--pidfile <path>', 'write the process id to this file')
     .option('--no-iostat', 'answer `watch` with "ERR iostat unavailable"')
+    .option('--headers-timeout <ms>', 'time allowed to send request headers (default 20000)')
+    .option('--idle-timeout <ms>', 'close a connection or upload idle this long (default 60000)')
     .action(async (options: StorageCliOptions) => {
       let settings: StorageSettings;
       try {
@@ -89,6 +95,8 @@ async function runStorageNode(settings: StorageSettings): Promise<void> {
         sideListen: settings.sideListen,
         maxConnections: settings.maxConnections,
         iostat: settings.iostat,
+        headersTimeoutMs: settings.headersTimeoutMs,
+        idleTimeoutMs: settings.idleTimeoutMs,
       },
       {
         logger,
@@ -158,6 +166,8 @@ function resolveSettings(options: StorageCliOptions): StorageSettings {
     docroot: pick(options.docroot, 'docroot')?.[1] ?? '/var/mogdata',
     maxConnections: positiveInteger(pick(options.maxconns, 'maxconns'), 10_000),
     pidfile: pick(options.pidfile, 'pidfile')?.[1],
+    headersTimeoutMs: optionalInteger('--headers-timeout', options.headersTimeout),
+    idleTimeoutMs: optionalInteger('--idle-timeout', options.idleTimeout),
     iostat:
       iostatCli ?? (file['iostat'] === undefined ? true : parseBoolean('iostat', file['iostat'])),
   };
@@ -177,6 +187,10 @@ function positiveInteger(setting: [string, string] | undefined, fallback: number
     throw new ConfigError(`${setting[0]}: "${setting[1]}" is not a positive integer`);
   }
   return value;
+}
+
+function optionalInteger(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : positiveInteger([name, value], 0);
 }
 
 function parseBoolean(key: string, value: string): boolean {

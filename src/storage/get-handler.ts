@@ -62,7 +62,7 @@ export async function handleGet(
     };
 
     if (notModified(req, etag, lastModified)) {
-      headers['Content-Length'] = size;
+      // No Content-Length on a 304: clients such as undici would expect a body of that size.
       res.writeHead(304, headers);
       res.end();
       return;

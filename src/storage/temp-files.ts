@@ -17,17 +17,17 @@ export function tempFolderOf(device: Device): string {
   return join(device.realPath, TEMP_FOLDER);
 }
 
-/** Creates a fresh temp file (O_EXCL, mode 0644) on the device; the folder is made on demand. */
+/** Creates a fresh temp file (read-write, O_EXCL, mode 0644) on the device; the folder is made on demand. */
 export async function createTempFile(device: Device): Promise<{ path: string; file: FileHandle }> {
   const folder = tempFolderOf(device);
   counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
   const path = join(folder, `${process.pid}-${counter}-${Date.now().toString(36)}.tmp`);
   try {
-    return { path, file: await open(path, 'wx', 0o644) };
+    return { path, file: await open(path, 'wx+', 0o644) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await mkdir(folder, { recursive: true, mode: 0o755 });
-    return { path, file: await open(path, 'wx', 0o644) };
+    return { path, file: await open(path, 'wx+', 0o644) };
   }
 }
 
