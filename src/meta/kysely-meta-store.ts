@@ -1,17 +1,23 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
+import * as files from './file-queries.js';
 import type { MetaStore, NewTempfile } from './meta-store.js';
 import type {
   ClassFields,
   ClassRow,
+  CommittedFile,
   DeviceFields,
   DeviceRow,
   DeviceUsage,
   DomainRow,
+  FidQueues,
+  FileRow,
   HostFields,
   HostRow,
   NewDevice,
+  StoredChecksum,
+  TempfileRow,
 } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -291,6 +297,69 @@ export class KyselyMetaStore implements MetaStore {
         return fid;
       }),
     );
+  }
+
+  findFile(dmid: number, key: string): Promise<FileRow | undefined> {
+    return files.findFile(this.#db, dmid, key);
+  }
+
+  findFileByFid(fid: number): Promise<FileRow | undefined> {
+    return files.findFileByFid(this.#db, fid);
+  }
+
+  fileDevids(fid: number): Promise<number[]> {
+    return files.fileDevids(this.#db, fid);
+  }
+
+  claimTempfile(fid: number): Promise<TempfileRow | undefined> {
+    return this.#db.transaction().execute((trx) => files.claimTempfile(trx, fid));
+  }
+
+  commitFile(file: CommittedFile): Promise<{ replacedFid?: number }> {
+    return this.#write(() => this.#db.transaction().execute((trx) => files.commitFile(trx, file)));
+  }
+
+  async abandonUpload(fid: number, devid: number, nowSeconds: number): Promise<void> {
+    await this.#db.transaction().execute((trx) => files.abandonUpload(trx, fid, devid, nowSeconds));
+  }
+
+  async deleteFile(fid: number, nowSeconds: number): Promise<void> {
+    await this.#db.transaction().execute((trx) => files.deleteFileRow(trx, fid, nowSeconds));
+  }
+
+  async renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean> {
+    const result = await this.#write(() =>
+      this.#db
+        .updateTable('file')
+        .set({ dkey: toKey })
+        .where('dmid', '=', dmid)
+        .where('dkey', '=', fromKey)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async updateFileClass(fid: number, classid: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.updateTable('file').set({ classid }).where('fid', '=', fid).execute();
+      await files.queueReplication(trx, fid, 0);
+    });
+  }
+
+  getChecksum(fid: number): Promise<StoredChecksum | undefined> {
+    return files.getChecksum(this.#db, fid);
+  }
+
+  listKeys(dmid: number, prefix: string, after: string, limit: number): Promise<string[]> {
+    return files.listKeys(this.#db, dmid, prefix, after, limit);
+  }
+
+  listFids(afterFid: number, count: number): Promise<FileRow[]> {
+    return files.listFids(this.#db, afterFid, count);
+  }
+
+  fidQueues(fid: number): Promise<FidQueues> {
+    return files.fidQueues(this.#db, fid);
   }
 
   async replicateNow(nowSeconds: number): Promise<number> {

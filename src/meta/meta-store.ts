@@ -1,13 +1,18 @@
 import type {
   ClassFields,
   ClassRow,
+  CommittedFile,
   DeviceFields,
   DeviceRow,
   DeviceUsage,
   DomainRow,
+  FidQueues,
+  FileRow,
   HostFields,
   HostRow,
   NewDevice,
+  StoredChecksum,
+  TempfileRow,
 } from './rows.js';
 
 /**
@@ -64,6 +69,27 @@ export interface MetaStore {
    * when that fid is already a tempfile or file row.
    */
   reserveTempfile(tempfile: NewTempfile): Promise<number>;
+
+  findFile(dmid: number, key: string): Promise<FileRow | undefined>;
+  findFileByFid(fid: number): Promise<FileRow | undefined>;
+  /** Devices with a `file_on` row for the fid, in database order. */
+  fileDevids(fid: number): Promise<number[]>;
+  /** Reads and deletes the tempfile row; undefined when it was already gone. */
+  claimTempfile(fid: number): Promise<TempfileRow | undefined>;
+  /** Binds key → fid (see CommittedFile); MetaDuplicateError when already bound to it. */
+  commitFile(file: CommittedFile): Promise<{ replacedFid?: number }>;
+  /** Records the copy on `devid` and queues the fid for deletion. */
+  abandonUpload(fid: number, devid: number, nowSeconds: number): Promise<void>;
+  /** Deletes the file row and queues every copy for deletion. */
+  deleteFile(fid: number, nowSeconds: number): Promise<void>;
+  /** Renames a key; MetaDuplicateError when `toKey` exists. False when `fromKey` is gone. */
+  renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean>;
+  /** Changes the class and queues the fid so the replicator adds or removes copies. */
+  updateFileClass(fid: number, classid: number): Promise<void>;
+  getChecksum(fid: number): Promise<StoredChecksum | undefined>;
+  listKeys(dmid: number, prefix: string, after: string, limit: number): Promise<string[]>;
+  listFids(afterFid: number, count: number): Promise<FileRow[]>;
+  fidQueues(fid: number): Promise<FidQueues>;
 
   // Queues.
   /** Makes every deferred replication due now; returns the number of rows changed. */

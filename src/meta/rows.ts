@@ -75,3 +75,59 @@ export interface DeviceUsage {
   readonly mbUsed: number;
   readonly asofSeconds: number;
 }
+
+export interface FileRow {
+  readonly fid: number;
+  readonly dmid: number;
+  readonly key: string;
+  readonly length: number;
+  readonly classid: number;
+  readonly devcount: number;
+}
+
+export interface TempfileRow {
+  readonly fid: number;
+  readonly dmid: number;
+  readonly classid: number;
+  readonly key: string | null;
+  readonly devids: string | null;
+  readonly createdSeconds: number;
+}
+
+export interface StoredChecksum {
+  /** 1 = MD5, 2 = SHA-1. */
+  readonly hashtype: number;
+  readonly digest: Uint8Array;
+}
+
+/** What `create_close` binds once the upload is verified (spec metadata-schema.md §2.1). */
+export interface CommittedFile {
+  readonly fid: number;
+  readonly dmid: number;
+  readonly key: string;
+  readonly classid: number;
+  readonly lengthBytes: number;
+  readonly devid: number;
+  readonly checksum?: StoredChecksum;
+  readonly nowSeconds: number;
+}
+
+/** The queue rows `file_debug` reports for one fid. */
+export interface FidQueues {
+  readonly tempfile?: TempfileRow;
+  readonly replicate?: {
+    readonly nexttry: number;
+    readonly fromdevid: number | null;
+    readonly failcount: number;
+    readonly flags: number;
+  };
+  readonly delete?: { readonly nexttry: number; readonly failcount: number };
+  readonly queued: readonly {
+    readonly type: number;
+    readonly devid: number | null;
+    readonly nexttry: number;
+    readonly failcount: number;
+    readonly flags: number;
+    readonly arg: string | null;
+  }[];
+}

@@ -64,6 +64,7 @@ export class ClusterView {
   readonly #meta: MetaStore;
   #snapshot: ClusterSnapshot | undefined;
   #refreshing: Promise<ClusterSnapshot> | undefined;
+  #loadedAtMs = 0;
 
   constructor(meta: MetaStore) {
     this.#meta = meta;
@@ -87,7 +88,14 @@ export class ClusterView {
     return next;
   }
 
+  /** Reloads only when the snapshot is older than `maxAgeMs` (bounds reloads on misses). */
+  async refreshIfOlderThan(maxAgeMs: number): Promise<ClusterSnapshot> {
+    if (this.#snapshot && Date.now() - this.#loadedAtMs < maxAgeMs) return this.#snapshot;
+    return this.refresh();
+  }
+
   async #load(): Promise<ClusterSnapshot> {
+    const startedMs = Date.now();
     const meta = this.#meta;
     const [domains, classes, hosts, devices, settings] = await Promise.all([
       meta.listDomains(),
@@ -97,6 +105,7 @@ export class ClusterView {
       meta.listSettings(),
     ]);
     this.#snapshot = new ClusterSnapshot(domains, classes, hosts, devices, settings);
+    this.#loadedAtMs = startedMs;
     return this.#snapshot;
   }
 }

@@ -1,7 +1,10 @@
 import { hostname as osHostname } from 'node:os';
+import type { Logger } from 'pino';
 import { type MetaStore, openMetaStore } from '../meta/index.js';
 import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
+import { Monitor } from './monitor.js';
+import { NodeClient } from './node-client.js';
 
 /** The settings command handlers read; a frozen subset of the tracker's configuration. */
 export interface ServiceOptions {
@@ -15,9 +18,14 @@ export interface ServiceOptions {
   readonly nodeTimeoutMs?: number;
   readonly connTimeoutMs?: number;
   readonly mogstoredStreamPort?: number;
+  /** Milliseconds between monitor rounds (2.5 s in the original). */
+  readonly monitorIntervalMs?: number;
+  readonly logger?: Logger;
 }
 
-export type ResolvedServiceOptions = Required<Omit<ServiceOptions, 'noSchemaCheck'>>;
+export type ResolvedServiceOptions = Required<
+  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs'>
+>;
 
 /**
  * Everything a command handler may use. Built once per tracker by `createTrackerServices`.
@@ -28,6 +36,11 @@ export interface TrackerServices {
   readonly meta: MetaStore;
   readonly cluster: ClusterView;
   readonly observations: DeviceObservations;
+  readonly nodes: NodeClient;
+  readonly monitor: Monitor;
+  readonly logger: Logger | undefined;
+  /** The highest fid when the tracker started; explicit fids must be above it (§5.1). */
+  readonly startupMaxFid: number;
   /** Unix time in seconds; injectable for tests. */
   nowSeconds(): number;
 }
@@ -58,14 +71,35 @@ export async function createTrackerServices(
     await meta.close();
     throw error;
   }
+  const startupMaxFid = await meta.maxFileFid();
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const observations = new DeviceObservations();
+  const nodes = new NodeClient();
+  const monitor = new Monitor({
+    meta,
+    cluster,
+    observations,
+    nodes,
+    connTimeoutMs: resolved.connTimeoutMs,
+    nowSeconds,
+    ...(options.monitorIntervalMs !== undefined && { roundIntervalMs: options.monitorIntervalMs }),
+    ...(options.logger && { logger: options.logger }),
+  });
+  monitor.start();
   return {
     hostname: resolved.hostname,
     options: resolved,
     meta,
     cluster,
-    observations: new DeviceObservations(),
-    nowSeconds: () => Math.floor(Date.now() / 1000),
+    observations,
+    nodes,
+    monitor,
+    logger: options.logger,
+    startupMaxFid,
+    nowSeconds,
     async close() {
+      await monitor.stop();
+      await nodes.close();
       await meta.close();
     },
   };

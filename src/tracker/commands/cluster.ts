@@ -7,6 +7,7 @@ import type { CommandContext, CommandHandler, ReplyArgs, RequestArgs } from '../
  */
 async function clearCache(args: RequestArgs, ctx: CommandContext): Promise<ReplyArgs> {
   await ctx.services.cluster.refresh();
+  await ctx.services.monitor.runRound();
   const echo: Record<string, string> = Object.create(null);
   for (const [name, value] of args) {
     if (name !== 'callid' && !/^\d/.test(name)) echo[name] = value;
@@ -20,7 +21,14 @@ async function replicateNow(_args: RequestArgs, ctx: CommandContext): Promise<Re
   return { count };
 }
 
+/** `do_monitor_round` (§6.15): waits for a monitor round to complete. */
+async function doMonitorRound(_args: RequestArgs, ctx: CommandContext): Promise<ReplyArgs> {
+  await ctx.services.monitor.runRound();
+  return {};
+}
+
 export const clusterCommands: Readonly<Record<string, CommandHandler>> = {
   clear_cache: clearCache,
   replicate_now: replicateNow,
+  do_monitor_round: doMonitorRound,
 };

@@ -1,8 +1,13 @@
 import type { CommandHandler, CommandRegistry } from '../command.js';
 import { classCommands } from './classes.js';
 import { clusterCommands } from './cluster.js';
+import { createCloseCommand } from './create-close.js';
+import { createOpenCommand } from './create-open.js';
 import { deviceCommands } from './devices.js';
 import { domainCommands } from './domains.js';
+import { fileChangeCommands } from './file-changes.js';
+import { fileDebugCommand } from './file-debug.js';
+import { fileReadCommands } from './file-reads.js';
 import { hostCommands } from './hosts.js';
 import { registerMiscCommands } from './misc.js';
 import { settingCommands } from './settings.js';
@@ -18,6 +23,11 @@ export function buildCommandRegistry(): CommandRegistry {
     deviceCommands,
     settingCommands,
     clusterCommands,
+    createOpenCommand,
+    createCloseCommand,
+    fileReadCommands,
+    fileChangeCommands,
+    fileDebugCommand,
   ]) {
     for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
   }

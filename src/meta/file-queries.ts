@@ -1,0 +1,199 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { MetaDuplicateError } from './errors.js';
+import type { CommittedFile, FidQueues, FileRow, StoredChecksum, TempfileRow } from './rows.js';
+import type { Database } from './tables.js';
+
+/** The file-lifecycle queries of the store (spec metadata-schema.md §2). */
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {
+  const row = await db
+    .selectFrom('file')
+    .selectAll()
+    .where('dmid', '=', dmid)
+    .where('dkey', '=', key)
+    .executeTakeFirst();
+  return row && toFileRow(row);
+}
+
+export async function findFileByFid(db: Db, fid: number): Promise<FileRow | undefined> {
+  const row = await db.selectFrom('file').selectAll().where('fid', '=', fid).executeTakeFirst();
+  return row && toFileRow(row);
+}
+
+export async function fileDevids(db: Db, fid: number): Promise<number[]> {
+  const rows = await db.selectFrom('file_on').select('devid').where('fid', '=', fid).execute();
+  return rows.map((row) => row.devid);
+}
+
+/** Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). */
+export async function claimTempfile(db: Db, fid: number): Promise<TempfileRow | undefined> {
+  const row = await db.selectFrom('tempfile').selectAll().where('fid', '=', fid).executeTakeFirst();
+  if (!row) return undefined;
+  const deleted = await db.deleteFrom('tempfile').where('fid', '=', fid).executeTakeFirst();
+  return Number(deleted.numDeletedRows) === 1 ? toTempfileRow(row) : undefined;
+}
+
+/**
+ * Binds the key to the uploaded fid in one transaction: replaces an older fid (queued for
+ * deletion), records the copy and the checksum, and queues replication.
+ * Throws MetaDuplicateError when the key is already bound to this very fid.
+ */
+export async function commitFile(
+  db: Transaction<Database>,
+  file: CommittedFile,
+): Promise<{ replacedFid?: number }> {
+  const current = await findFile(db, file.dmid, file.key);
+  if (current?.fid === file.fid) throw new MetaDuplicateError(`fid ${file.fid} is already bound`);
+  if (current) await deleteFileRow(db, current.fid, file.nowSeconds);
+  await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });
+  if (file.checksum) await saveChecksum(db, file.fid, file.checksum);
+  const devcount = (await fileDevids(db, file.fid)).length;
+  await db.deleteFrom('file').where('fid', '=', file.fid).execute();
+  await db
+    .insertInto('file')
+    .values({
+      fid: file.fid,
+      dmid: file.dmid,
+      dkey: file.key,
+      length: file.lengthBytes,
+      classid: file.classid,
+      devcount,
+    })
+    .execute();
+  await queueReplication(db, file.fid, 0);
+  return current ? { replacedFid: current.fid } : {};
+}
+
+/**
+ * Gives up on an upload: records the copy the client may have written and queues the fid
+ * for deletion, so the delete worker removes whatever reached the node (§2.1, step 4).
+ */
+export async function abandonUpload(
+  db: Transaction<Database>,
+  fid: number,
+  devid: number,
+  nowSeconds: number,
+) {
+  await insertIgnoring(db, 'file_on', { fid, devid });
+  await deleteFileRow(db, fid, nowSeconds);
+}
+
+/** Removes the file row and queues its fid for deletion of every copy (§2.3). */
+export async function deleteFileRow(db: Db, fid: number, nowSeconds: number): Promise<void> {
+  await db.deleteFrom('file').where('fid', '=', fid).execute();
+  await insertIgnoring(db, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
+}
+
+/** Insert-if-absent into `file_to_replicate`: an already queued fid keeps its nexttry. */
+export async function queueReplication(db: Db, fid: number, nexttry: number): Promise<void> {
+  await insertIgnoring(db, 'file_to_replicate', {
+    fid,
+    nexttry,
+    fromdevid: null,
+    failcount: 0,
+    flags: 0,
+  });
+}
+
+export async function saveChecksum(db: Db, fid: number, checksum: StoredChecksum): Promise<void> {
+  await db.deleteFrom('checksum').where('fid', '=', fid).execute();
+  await db
+    .insertInto('checksum')
+    .values({ fid, hashtype: checksum.hashtype, checksum: checksum.digest })
+    .execute();
+}
+
+export async function getChecksum(db: Db, fid: number): Promise<StoredChecksum | undefined> {
+  const row = await db.selectFrom('checksum').selectAll().where('fid', '=', fid).executeTakeFirst();
+  return row && { hashtype: row.hashtype, digest: new Uint8Array(row.checksum) };
+}
+
+/** Keys of a domain in byte order, strictly after `after`, starting with `prefix`. */
+export async function listKeys(
+  db: Db,
+  dmid: number,
+  prefix: string,
+  after: string,
+  limit: number,
+): Promise<string[]> {
+  let query = db.selectFrom('file').select('dkey').where('dmid', '=', dmid);
+  if (after !== '') query = query.where('dkey', '>', after);
+  if (prefix !== '') {
+    // A range instead of LIKE: LIKE is case-insensitive on SQLite and MySQL.
+    query = query.where('dkey', '>=', prefix);
+    const upper = prefixUpperBound(prefix);
+    if (upper !== undefined) query = query.where('dkey', '<', upper);
+  }
+  const rows = await query.orderBy('dkey').limit(limit).execute();
+  return rows.map((row) => row.dkey).filter((key) => key.startsWith(prefix));
+}
+
+/** The smallest string greater than every string that starts with `prefix`. */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!;
+    let next = last + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return points.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
+}
+
+export async function listFids(db: Db, afterFid: number, count: number): Promise<FileRow[]> {
+  const rows = await db
+    .selectFrom('file')
+    .selectAll()
+    .where('fid', '>', afterFid)
+    .orderBy('fid')
+    .limit(count)
+    .execute();
+  return rows.map(toFileRow);
+}
+
+export async function fidQueues(db: Db, fid: number): Promise<FidQueues> {
+  const [tempfile, replicate, del, queued] = await Promise.all([
+    db.selectFrom('tempfile').selectAll().where('fid', '=', fid).executeTakeFirst(),
+    db.selectFrom('file_to_replicate').selectAll().where('fid', '=', fid).executeTakeFirst(),
+    db.selectFrom('file_to_delete2').selectAll().where('fid', '=', fid).executeTakeFirst(),
+    db.selectFrom('file_to_queue').selectAll().where('fid', '=', fid).orderBy('type').execute(),
+  ]);
+  return {
+    ...(tempfile && { tempfile: toTempfileRow(tempfile) }),
+    ...(replicate && { replicate }),
+    ...(del && { delete: { nexttry: del.nexttry, failcount: del.failcount } }),
+    queued,
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of whichever table is named
+async function insertIgnoring<T extends keyof Database>(db: Db, table: T, row: any): Promise<void> {
+  await db
+    .insertInto(table)
+    .values(row)
+    .onConflict((conflict) => conflict.doNothing())
+    .execute();
+}
+
+export function toFileRow(row: Selectable<Database['file']>): FileRow {
+  return {
+    fid: row.fid,
+    dmid: row.dmid,
+    key: row.dkey,
+    length: row.length,
+    classid: row.classid,
+    devcount: row.devcount,
+  };
+}
+
+function toTempfileRow(row: Selectable<Database['tempfile']>): TempfileRow {
+  return {
+    fid: row.fid,
+    dmid: row.dmid,
+    classid: row.classid,
+    key: row.dkey,
+    devids: row.devids,
+    createdSeconds: row.createtime,
+  };
+}

@@ -1,0 +1,73 @@
+import type { FileRow } from '../../meta/index.js';
+import { fidPath } from '../../protocol/fid-path.js';
+import { InvariantError } from '../../protocol/invariant-error.js';
+import type { ClusterSnapshot } from '../cluster-view.js';
+import type { CommandContext } from '../command.js';
+import { type DeviceView, shouldReadFrom, weightedShuffle } from '../device-state.js';
+import { storageUrl } from '../storage-urls.js';
+
+export interface PathOptions {
+  /** HEAD the first candidate and accept it only with the right size (§5.3 step 5). */
+  readonly verify: boolean;
+  readonly max: number;
+  readonly zone?: string | undefined;
+}
+
+/**
+ * Read URLs for a file's copies, ordered as spec tracker-protocol.md §5.3 says: weighted
+ * random by device weight, `drain` devices last, copies on unreadable devices only as a
+ * last resort. Every URL is checked to name the file's own fid on a device that holds it.
+ */
+export async function orderReadPaths(
+  file: FileRow,
+  devids: readonly number[],
+  snapshot: ClusterSnapshot,
+  ctx: CommandContext,
+  options: PathOptions,
+): Promise<string[]> {
+  const views = devids.flatMap((devid): DeviceView[] => {
+    const device = snapshot.device(devid);
+    const host = device && snapshot.host(device.hostid);
+    return device && host ? [{ device, host }] : [];
+  });
+  const ordered = weightedShuffle(views, (view) => {
+    // The original's iostat rule almost never applies (§5.3 QUIRK): weight decides.
+    const weight = view.device.weight ?? 100;
+    return weight === 0 ? 100 : weight;
+  });
+  const audience = { clientIp: ctx.clientIp, zone: options.zone };
+  const paths: string[] = [];
+  const drained: string[] = [];
+  let backup: string | undefined;
+  let accepted = false;
+  for (const view of ordered) {
+    const url = storageUrl(view.host, view.device.devid, file.fid, 'read', audience);
+    checkPath(url, file, view.device.devid, devids);
+    if (!shouldReadFrom(view, ctx.services.observations)) {
+      backup = url;
+      continue;
+    }
+    if (!accepted && options.verify && !(await copyLooksRight(url, file, ctx))) continue;
+    accepted = true;
+    (view.device.status === 'drain' ? drained : paths).push(url);
+  }
+  const all = [...paths, ...drained];
+  if (all.length === 0 && backup !== undefined) return [backup];
+  return all.slice(0, options.max);
+}
+
+async function copyLooksRight(url: string, file: FileRow, ctx: CommandContext): Promise<boolean> {
+  try {
+    const head = await ctx.services.nodes.head(url, ctx.services.options.nodeTimeoutMs);
+    return head.status >= 200 && head.status < 300 && head.sizeBytes === file.length;
+  } catch {
+    return false;
+  }
+}
+
+/** A path must name this file's fid on a device that holds it (architecture.md §4.5). */
+function checkPath(url: string, file: FileRow, devid: number, holders: readonly number[]): void {
+  if (!holders.includes(devid) || !url.endsWith(fidPath(devid, file.fid))) {
+    throw new InvariantError(`path ${url} does not name fid ${file.fid} on a device holding it`);
+  }
+}

@@ -1,0 +1,112 @@
+import { createConnection } from 'node:net';
+import { Agent, request } from 'undici';
+
+/**
+ * The tracker's HTTP and side-channel client for storage nodes. One keep-alive agent is
+ * shared by every caller; each request has a timeout so a stalled node never holds a
+ * command or a monitor round.
+ */
+export class NodeClient {
+  readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, pipelining: 1 });
+
+  /** HEAD a file: its status, size and the digests a mogile storage node keeps with it. */
+  async head(url: string, timeoutMs: number): Promise<HeadResult> {
+    const response = await request(url, {
+      method: 'HEAD',
+      dispatcher: this.#agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body.dump();
+    const length = response.headers['content-length'];
+    return {
+      status: response.statusCode,
+      sizeBytes: typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined,
+      md5: headerText(response.headers['x-mogile-md5']),
+      sha1: headerText(response.headers['x-mogile-sha1']),
+    };
+  }
+
+  async get(url: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
+    const response = await request(url, {
+      dispatcher: this.#agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, body };
+  }
+
+  async put(
+    url: string,
+    body: string | Buffer,
+    timeoutMs: number,
+    headers: Record<string, string> = {},
+  ): Promise<number> {
+    const response = await request(url, {
+      method: 'PUT',
+      body,
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+      dispatcher: this.#agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body.dump();
+    return response.statusCode;
+  }
+
+  /**
+   * Asks a node's side channel (spec storage-node.md §5.2) to read a file and digest it.
+   * Undefined when the node cannot answer; `null` when the file is missing.
+   */
+  sideChannelDigest(
+    ip: string,
+    port: number,
+    uri: string,
+    algorithm: 'MD5' | 'SHA-1',
+    timeoutMs: number,
+  ): Promise<string | null | undefined> {
+    return new Promise((resolve) => {
+      const socket = createConnection({ host: ip, port });
+      let buffered = '';
+      const done = (value: string | null | undefined) => {
+        socket.destroy();
+        resolve(value);
+      };
+      socket.setTimeout(timeoutMs, () => done(undefined));
+      socket.on('error', () => done(undefined));
+      socket.on('connect', () => socket.write(`${algorithm} ${uri}\r\n`));
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        const end = buffered.indexOf('\n');
+        if (end === -1) return;
+        const line = buffered.slice(0, end).replace(/\r$/, '');
+        const prefix = `${uri} ${algorithm}=`;
+        if (!line.startsWith(prefix)) return done(undefined);
+        const value = line.slice(prefix.length);
+        if (value === '-1') return done(null);
+        done(/^[0-9a-f]{32,128}$/.test(value) ? value : undefined);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}
+
+export interface HeadResult {
+  readonly status: number;
+  readonly sizeBytes?: number | undefined;
+  /** Lower-case hex, when the node keeps digests (mogile storage nodes do). */
+  readonly md5?: string | undefined;
+  readonly sha1?: string | undefined;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
+}
