@@ -1,0 +1,245 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ConnectionContext, Dispatcher } from './dispatch.js';
+
+export interface ConnectionOptions {
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  /** A longer line closes the connection (spec §2 suggests 1 MiB). */
+  readonly maxLineBytes: number;
+  /** Close after this long without traffic, between requests only; 0 never does. */
+  readonly idleTimeoutMs: number;
+  /** Requests of this connection that may run at once; replies stay in order regardless. */
+  readonly pipelineDepth: number;
+  /** Close when the client has not read our replies for this long (spec §4: 120 s). */
+  readonly writeStallMs: number;
+}
+
+/** A request whose reply has a fixed place in the connection's reply order. */
+interface ReplySlot {
+  readonly seq: number;
+  done: boolean;
+  reply: string | null;
+}
+
+/** Lines read ahead of execution before the socket stops reading (backpressure). */
+const MAX_QUEUED_LINES = 256;
+/** How long a closing connection waits for the client's side to close. */
+const LINGER_MS = 5000;
+
+/**
+ * One client connection. Lines may execute concurrently (up to `pipelineDepth`), but each
+ * reply waits for its turn and goes out in one write, in request order
+ * (client-expectations.md §9.3). A reply that matches no waiting request closes the
+ * connection instead of being forwarded (§9.3 item 5).
+ */
+export class ClientConnection {
+  readonly #socket: Socket;
+  readonly #options: ConnectionOptions;
+  readonly #context: ConnectionContext;
+  readonly #abort = new AbortController();
+  readonly #closed: Promise<void>;
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
+  readonly #lines: Buffer[] = [];
+  readonly #slots: ReplySlot[] = [];
+  #nextSeq = 0;
+  #running = 0;
+  #writeBlocked = false;
+  #draining = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#context = {
+      clientIp: clientIpOf(socket),
+      signal: this.#abort.signal,
+      sendUnsolicited: (text) => this.#write(text),
+    };
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.once('close', () => this.#onClose());
+    socket.on('error', (error) => options.logger.debug({ err: error }, 'client socket error'));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#onDrain());
+    this.#armIdleTimer();
+  }
+
+  get clientIp(): string {
+    return this.#context.clientIp;
+  }
+
+  /** Resolves once the socket is fully closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /**
+   * Graceful stop: read no more requests, finish the running ones, write their replies,
+   * then close. Lines read but not yet started get no reply; the close tells the client.
+   */
+  drain(): Promise<void> {
+    this.#draining = true;
+    this.#lines.length = 0;
+    this.#socket.pause();
+    this.#endIfSettled();
+    return this.#closed;
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#draining) return;
+    this.#armIdleTimer();
+    let start = 0;
+    for (let lf = chunk.indexOf(10); lf !== -1; lf = chunk.indexOf(10, start)) {
+      const tail = chunk.subarray(start, lf);
+      const line = this.#partial.length === 0 ? tail : Buffer.concat([...this.#partial, tail]);
+      this.#partial = [];
+      this.#partialBytes = 0;
+      start = lf + 1;
+      if (line.length > this.#options.maxLineBytes) {
+        this.#lineTooLong(line.length);
+        return;
+      }
+      this.#lines.push(line);
+    }
+    if (start < chunk.length) {
+      this.#partial.push(chunk.subarray(start));
+      this.#partialBytes += chunk.length - start;
+      if (this.#partialBytes > this.#options.maxLineBytes) {
+        this.#lineTooLong(this.#partialBytes);
+        return;
+      }
+    }
+    if (this.#lines.length >= MAX_QUEUED_LINES) this.#socket.pause();
+    this.#pump();
+  }
+
+  #lineTooLong(bytes: number): void {
+    this.#options.logger.warn(
+      { clientIp: this.clientIp, bytes, limit: this.#options.maxLineBytes },
+      'request line too long; closing the connection',
+    );
+    this.#socket.destroy();
+  }
+
+  /** Starts queued lines while the depth and the client's reading allow. */
+  #pump(): void {
+    while (
+      !this.#draining &&
+      !this.#writeBlocked &&
+      this.#running < this.#options.pipelineDepth &&
+      this.#lines.length > 0
+    ) {
+      this.#start(this.#lines.shift()!);
+    }
+    if (this.#lines.length < MAX_QUEUED_LINES && !this.#draining && this.#socket.isPaused()) {
+      this.#socket.resume();
+    }
+  }
+
+  #start(line: Buffer): void {
+    const slot: ReplySlot = { seq: this.#nextSeq++, done: false, reply: null };
+    this.#slots.push(slot);
+    this.#running += 1;
+    this.#disarmIdleTimer();
+    this.#options.dispatcher.handleLine(line, this.#context).then(
+      (reply) => this.#complete(slot.seq, reply),
+      (error: unknown) => {
+        // Dispatch answers every failure itself; if it still rejects, this request's
+        // place in the reply order cannot be filled, so the connection must go (§9.3.4).
+        this.#options.logger.error({ err: error, clientIp: this.clientIp }, 'dispatch failed');
+        this.#socket.destroy();
+      },
+    );
+  }
+
+  #complete(seq: number, reply: string | null): void {
+    if (this.#socket.destroyed) return; // the client left: the result is dropped
+    this.#running -= 1;
+    const slot = this.#slots.find((candidate) => candidate.seq === seq);
+    if (!slot || slot.done) {
+      this.#options.logger.error(
+        { clientIp: this.clientIp, seq },
+        'reply for a request this connection is not waiting for; closing it',
+      );
+      this.#socket.destroy();
+      return;
+    }
+    slot.done = true;
+    slot.reply = reply;
+    while (this.#slots[0]?.done) {
+      const ready = this.#slots.shift()!;
+      if (ready.reply !== null) this.#write(ready.reply);
+    }
+    this.#pump();
+    this.#endIfSettled();
+    this.#armIdleTimer();
+  }
+
+  #write(text: string): void {
+    if (this.#socket.destroyed || this.#socket.writableEnded) return;
+    if (!this.#socket.write(text) && !this.#writeBlocked) {
+      this.#writeBlocked = true;
+      this.#stallTimer = setTimeout(() => {
+        this.#options.logger.warn({ clientIp: this.clientIp }, 'client stopped reading; closing');
+        this.#socket.destroy();
+      }, this.#options.writeStallMs);
+    }
+    this.#armIdleTimer();
+  }
+
+  #onDrain(): void {
+    this.#writeBlocked = false;
+    clearTimeout(this.#stallTimer);
+    this.#pump();
+  }
+
+  #endIfSettled(): void {
+    if (!this.#draining || this.#slots.length > 0) return;
+    this.#closeGently();
+  }
+
+  /** Half-closes so that written replies arrive, then makes sure the socket goes. */
+  #closeGently(): void {
+    if (this.#socket.writableEnded) return;
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), LINGER_MS).unref();
+  }
+
+  #armIdleTimer(): void {
+    this.#disarmIdleTimer();
+    const ms = this.#options.idleTimeoutMs;
+    if (ms <= 0 || this.#slots.length > 0 || this.#socket.destroyed) return;
+    this.#idleTimer = setTimeout(() => {
+      // Only between requests (client-expectations.md §9.3 item 7).
+      if (this.#slots.length > 0 || this.#lines.length > 0) return;
+      this.#options.logger.debug({ clientIp: this.clientIp }, 'closing idle connection');
+      this.#closeGently();
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  #disarmIdleTimer(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #onClose(): void {
+    this.#disarmIdleTimer();
+    clearTimeout(this.#stallTimer);
+    this.#lines.length = 0;
+    this.#slots.length = 0;
+    this.#abort.abort(new Error('client connection closed'));
+  }
+}
+
+/** The client's IPv4 address without the `::ffff:` prefix of dual-stack sockets. */
+function clientIpOf(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

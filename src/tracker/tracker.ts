@@ -1,0 +1,87 @@
+import type { DestinationStream, Logger } from 'pino';
+import { AdminCommands } from './admin-commands.js';
+import { buildCommandRegistry } from './commands/index.js';
+import type { ListenAddress, TrackerConfig } from './config.js';
+import { createDispatcher } from './dispatch.js';
+import { createTrackerLogger } from './logger.js';
+import { QueryStats } from './query-stats.js';
+import { MAX_LINE_BYTES, TrackerServer, WRITE_STALL_MS } from './server.js';
+import { createTrackerServices, type TrackerServicesHandle } from './services.js';
+import { WatchHub } from './watch-hub.js';
+
+export interface StartTrackerOptions {
+  /** Where JSON log lines go; stderr by default. */
+  readonly logDestination?: DestinationStream;
+}
+
+export interface RunningTracker {
+  /** The bound addresses, in the order of `config.listen` (port 0 resolved). */
+  readonly addresses: readonly ListenAddress[];
+  readonly logger: Logger;
+  /** Resolves once the tracker has stopped, whoever asked (close(), `!shutdown`). */
+  readonly stopped: Promise<void>;
+  /** Graceful stop: no new connections, running requests finish, replies flushed. */
+  close(): Promise<void>;
+}
+
+/** Opens the services, then listens on every configured address. */
+export async function startTracker(
+  config: TrackerConfig,
+  options: StartTrackerOptions = {},
+): Promise<RunningTracker> {
+  const watch = new WatchHub();
+  const logger = createTrackerLogger(config.debug, watch, options.logDestination);
+  const services = await createTrackerServices({
+    dbUrl: config.dbUrl,
+    noSchemaCheck: config.noSchemaCheck,
+    defaultMindevcount: config.defaultMindevcount,
+    minFreeSpaceMb: config.minFreeSpaceMb,
+    nodeTimeoutMs: config.nodeTimeoutMs,
+    connTimeoutMs: config.connTimeoutMs,
+    mogstoredStreamPort: config.mogstoredStreamPort,
+  });
+  const stats = new QueryStats();
+  let closing: Promise<void> | undefined;
+  const server = new TrackerServer({
+    dispatcher: createDispatcher(buildCommandRegistry(), services, {
+      logger,
+      stats,
+      admin: new AdminCommands({ config, stats, watch, requestShutdown: () => void close() }),
+    }),
+    logger,
+    maxLineBytes: MAX_LINE_BYTES,
+    idleTimeoutMs: config.idleTimeoutMs,
+    pipelineDepth: config.pipelineDepth,
+    writeStallMs: WRITE_STALL_MS,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  function close(): Promise<void> {
+    closing ??= shutDown(server, services, logger).finally(resolveStopped);
+    return closing;
+  }
+
+  const addresses: ListenAddress[] = [];
+  try {
+    for (const address of config.listen) addresses.push(await server.listen(address));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  logger.info({ addresses }, 'tracker listening');
+  return { addresses, logger, stopped, close };
+}
+
+async function shutDown(
+  server: TrackerServer,
+  services: TrackerServicesHandle,
+  logger: Logger,
+): Promise<void> {
+  logger.info('tracker stopping');
+  await server.close();
+  await services.close();
+  logger.info('tracker stopped');
+}
