@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { MogileClientError } from './errors.js';
+
+/** What `store()` accepts: bytes, a stream (never buffered whole), or a file path. */
+export type StoreSource =
+  | Uint8Array
+  | Readable
+  | AsyncIterable<Uint8Array>
+  | { readonly path: string };
+
+/** One attempt's body plus what it learns while being sent. */
+export interface UploadBody {
+  readonly body: Uint8Array | AsyncIterable<Uint8Array>;
+  /** True once any byte was pulled from the source (then it cannot be sent again). */
+  started(): boolean;
+  /** Bytes sent and their MD5; final once undici has consumed the body. */
+  result(): { readonly sizeBytes: number; readonly md5Hex: string };
+}
+
+/**
+ * A store source that can hand out one body per upload attempt. Buffers and files can be
+ * sent again to the next destination after any failure; a stream only while none of it
+ * has been read.
+ */
+export interface UploadSource {
+  /** Known up front for buffers and files, or when the caller says so. */
+  readonly sizeBytes: number | undefined;
+  readonly replayable: boolean;
+  attempt(): UploadBody;
+}
+
+export async function openUploadSource(
+  source: StoreSource,
+  declaredSize: number | undefined,
+): Promise<UploadSource> {
+  if (source instanceof Uint8Array) {
+    const md5Hex = createHash('md5').update(source).digest('hex');
+    return {
+      sizeBytes: source.byteLength,
+      replayable: true,
+      attempt: () => ({
+        body: source,
+        started: () => true,
+        result: () => ({ sizeBytes: source.byteLength, md5Hex }),
+      }),
+    };
+  }
+  if (isPathSource(source)) {
+    const info = await stat(source.path).catch((error: unknown) => {
+      throw new MogileClientError('EINVALID_ARG', `cannot read ${source.path}: ${String(error)}`, {
+        cause: error,
+      });
+    });
+    if (!info.isFile()) throw new MogileClientError('EINVALID_ARG', `${source.path} is not a file`);
+    return {
+      sizeBytes: info.size,
+      replayable: true,
+      attempt: () => hashingBody(createReadStream(source.path)),
+    };
+  }
+  if (isAsyncIterable(source)) {
+    let used = false;
+    return {
+      sizeBytes: declaredSize,
+      replayable: false,
+      attempt: () => {
+        if (used) throw new MogileClientError('ESTORAGE', 'the upload stream was already consumed');
+        const body = hashingBody(source);
+        return {
+          ...body,
+          started: () => {
+            used ||= body.started();
+            return used;
+          },
+        };
+      },
+    };
+  }
+  throw new MogileClientError(
+    'EINVALID_ARG',
+    'store: source must be a Buffer/Uint8Array, a Readable, an async iterable or { path }',
+  );
+}
+
+/** Wraps a source so that its bytes are counted and hashed as undici pulls them. */
+function hashingBody(source: AsyncIterable<Uint8Array>): UploadBody {
+  const hash = createHash('md5');
+  let sizeBytes = 0;
+  let started = false;
+  let md5Hex: string | undefined;
+  async function* body(): AsyncGenerator<Uint8Array> {
+    // Marked before the first read: once iteration starts, the source may be consumed.
+    started = true;
+    for await (const chunk of source) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(bytes);
+      sizeBytes += bytes.byteLength;
+      yield bytes;
+    }
+  }
+  return {
+    body: body(),
+    started: () => started,
+    result: () => {
+      md5Hex ??= hash.digest('hex');
+      return { sizeBytes, md5Hex };
+    },
+  };
+}
+
+function isPathSource(source: unknown): source is { readonly path: string } {
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    !(source instanceof Readable) &&
+    typeof (source as { path?: unknown }).path === 'string' &&
+    !isAsyncIterable(source)
+  );
+}
+
+function isAsyncIterable(source: unknown): source is AsyncIterable<Uint8Array> {
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
