@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerDevCommand } from './dev-command.js';
 import { registerStorageCommand } from './storage-command.js';
 import { registerTrackerCommand } from './tracker-command.js';
 
@@ -10,5 +11,6 @@ const program = new Command()
 
 registerTrackerCommand(program);
 registerStorageCommand(program);
+registerDevCommand(program);
 
 await program.parseAsync(process.argv);
