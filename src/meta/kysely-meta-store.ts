@@ -1,8 +1,11 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
+import { nextFid, raiseHighWater } from './fid-allocation.js';
 import * as files from './file-queries.js';
 import type { MetaStore, NewTempfile } from './meta-store.js';
+import { exists, maxOf } from './query-helpers.js';
+import { hostColumns, toClassRow, toDeviceRow, toHostRow } from './row-mappers.js';
 import type {
   ClassFields,
   ClassRow,
@@ -20,9 +23,6 @@ import type {
   TempfileRow,
 } from './rows.js';
 import type { Database } from './tables.js';
-
-const FID_HIGH_WATER = 'fid_high_water';
-const NEVER = 2147483647;
 
 /** The MetaStore on Kysely; the same code runs on every engine. */
 export class KyselyMetaStore implements MetaStore {
@@ -375,107 +375,3 @@ export class KyselyMetaStore implements MetaStore {
     return this.#adapter.close();
   }
 }
-
-type Db = Kysely<Database>;
-
-async function exists(query: { executeTakeFirst(): Promise<unknown> }): Promise<boolean> {
-  return (await query.executeTakeFirst()) !== undefined;
-}
-
-async function maxOf<T extends keyof Database>(
-  db: Db,
-  table: T,
-  column: string,
-  // biome-ignore lint/suspicious/noExplicitAny: the filter narrows a query of any table
-  filter: (query: any) => any = (query) => query,
-): Promise<number> {
-  // biome-ignore lint/suspicious/noExplicitAny: column names vary per table
-  const query = (db.selectFrom(table) as any).select((eb: any) => eb.fn.max(column).as('top'));
-  const row = (await filter(query).executeTakeFirst()) as { top: number | null } | undefined;
-  return Number(row?.top ?? 0);
-}
-
-/**
- * The next fid: above the persisted high-water mark and above every fid in `file` and
- * `tempfile`, so a rewound auto-increment or deleted top fids can never bring one back.
- */
-async function nextFid(db: Db): Promise<number> {
-  const mark = await db
-    .selectFrom('mogile_counter')
-    .select('value')
-    .where('name', '=', FID_HIGH_WATER)
-    .executeTakeFirst();
-  const top = Math.max(
-    Number(mark?.value ?? 0),
-    await maxOf(db, 'file', 'fid'),
-    await maxOf(db, 'tempfile', 'fid'),
-    await maxOf(db, 'file_to_delete2', 'fid'),
-  );
-  const fid = top + 1;
-  await raiseHighWater(db, fid);
-  return fid;
-}
-
-async function raiseHighWater(db: Db, fid: number): Promise<void> {
-  const updated = await db
-    .updateTable('mogile_counter')
-    .set({ value: fid })
-    .where('name', '=', FID_HIGH_WATER)
-    .where('value', '<', fid)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) > 0) return;
-  const present = await exists(
-    db.selectFrom('mogile_counter').select('value').where('name', '=', FID_HIGH_WATER),
-  );
-  if (!present)
-    await db.insertInto('mogile_counter').values({ name: FID_HIGH_WATER, value: fid }).execute();
-}
-
-function hostColumns(fields: HostFields): Partial<Database['host']> {
-  const columns: Partial<Database['host']> = {};
-  if (fields.status !== undefined) columns.status = fields.status;
-  if (fields.ip !== undefined) columns.hostip = fields.ip;
-  if (fields.httpPort !== undefined) columns.http_port = fields.httpPort;
-  if (fields.httpGetPort !== undefined) columns.http_get_port = fields.httpGetPort;
-  if (fields.altIp !== undefined) columns.altip = fields.altIp;
-  if (fields.altMask !== undefined) columns.altmask = fields.altMask;
-  return columns;
-}
-
-function toClassRow(row: Selectable<Database['class']>): ClassRow {
-  return {
-    dmid: row.dmid,
-    classid: row.classid,
-    name: row.classname,
-    mindevcount: row.mindevcount,
-    replpolicy: row.replpolicy,
-    hashtype: row.hashtype,
-  };
-}
-
-function toHostRow(row: Selectable<Database['host']>): HostRow {
-  return {
-    hostid: row.hostid,
-    status: row.status,
-    name: row.hostname,
-    ip: row.hostip,
-    httpPort: row.http_port,
-    httpGetPort: row.http_get_port,
-    altIp: row.altip,
-    altMask: row.altmask,
-  };
-}
-
-function toDeviceRow(row: Selectable<Database['device']>): DeviceRow {
-  return {
-    devid: row.devid,
-    hostid: row.hostid,
-    status: row.status,
-    weight: row.weight,
-    mbTotal: row.mb_total,
-    mbUsed: row.mb_used,
-    mbAsof: row.mb_asof,
-  };
-}
-
-export { NEVER as END_OF_TIME };
