@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { type ByteRange, parseContentRange } from './byte-range.js';
 import type { Device } from './device-registry.js';
 import { DigestFileSink } from './digest-sink.js';
@@ -62,7 +61,9 @@ export async function handlePut(
   } catch (error) {
     ctx.stats.putFailed();
     if (error instanceof ClientGone) return;
-    return refuseUpload(res, statusForWriteError((error as NodeJS.ErrnoException).code));
+    const status = statusForWriteError((error as NodeJS.ErrnoException).code);
+    if (status === 500) ctx.logger?.error({ err: error, path: place.path }, 'upload failed');
+    return refuseAfterDrain(req, res, status);
   }
 
   try {
@@ -110,20 +111,71 @@ async function receiveBody(
   const { path, file } = await createTempFile(device);
   const sink = new DigestFileSink(file.fd);
   try {
-    await pipeline(req, sink);
-    if (!req.complete) throw new ClientGone('request body incomplete');
+    await streamInto(req, sink);
   } catch (error) {
     await file.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     ctx.stats.bytesIn(sink.bytesWritten);
-    // Disk errors carry a syscall; anything else while the body is incomplete is the client.
-    const fromDisk = (error as NodeJS.ErrnoException).syscall !== undefined;
-    if (!fromDisk && (req.destroyed || !req.complete)) throw new ClientGone('client went away');
     throw error;
   }
   ctx.stats.bytesIn(sink.bytesWritten);
   const { digest, md5Base64 } = sink.digest();
   return { tempPath: path, file, bytes: sink.bytesWritten, digest, md5Base64 };
+}
+
+/**
+ * Pipes the body into the sink with backpressure. Unlike stream.pipeline, a disk error
+ * leaves the request (and its socket) open, so the client can still be told 507.
+ */
+function streamInto(req: IncomingMessage, sink: DigestFileSink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = () => {
+      if (!req.complete) {
+        sink.destroy();
+        reject(new ClientGone('client went away'));
+      }
+    };
+    req.once('close', onClose);
+    req.on('error', () => undefined);
+    sink.once('error', (error) => {
+      req.off('close', onClose);
+      req.unpipe(sink);
+      reject(error);
+    });
+    sink.once('finish', () => {
+      req.off('close', onClose);
+      resolve();
+    });
+    req.pipe(sink);
+  });
+}
+
+/** Bodies left to read after a refusal are drained up to this size, then the socket closes. */
+const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+const MAX_DRAIN_MS = 2000;
+
+/**
+ * Refuses an upload whose body was not read to the end. Reading (and dropping) a bounded
+ * rest first lets the client see the status: closing a socket with unread data makes the
+ * kernel send a reset, and the reply may be lost with it.
+ */
+async function refuseAfterDrain(req: IncomingMessage, res: ServerResponse, status: number) {
+  if (!req.complete && !req.destroyed) {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared <= MAX_DRAIN_BYTES) {
+      req.resume();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, MAX_DRAIN_MS);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        req.once('end', done);
+        req.once('close', done);
+      });
+    }
+  }
+  refuseUpload(res, status);
 }
 
 /** Stores the digest with the file, fsyncs, renames into place and fsyncs the folder. */

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { digestFile } from './file-digest.js';
 import type { NodeContext } from './node-context.js';
@@ -117,7 +117,7 @@ async function answer(
     case 'size': {
       const path = await localPath(ctx, command.uri);
       if (path === 'dotdot') return DOTDOT_ERROR;
-      const info = path === null ? null : await stat(path).catch(() => null);
+      const info = path === null ? null : await lstat(path).catch(() => null);
       return `${command.uri} ${info?.isFile() ? info.size : -1}`;
     }
     case 'digest': {

@@ -22,6 +22,8 @@ export interface NodeProcess {
   stderr(): string;
   /** Sends `signal` to this process and waits for it to exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process has exited by itself. */
+  exited(): Promise<number | null>;
 }
 
 /** A fresh docroot with `dev1`..`devN` under the OS temp folder. */
@@ -84,6 +86,7 @@ export async function startNode(
     side: found['side channel']!,
     docroot,
     stderr: () => stderr,
+    exited: () => exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
