@@ -1,4 +1,10 @@
-import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import {
+  PassThrough,
+  pipeline,
+  type Readable,
+  Transform,
+  type TransformCallback,
+} from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type Checksum, createChecksumHash, formatChecksum } from './checksum.js';
 import { publishChecksumMismatch } from './diagnostics.js';
@@ -48,7 +54,10 @@ export async function downloadFirstGood(
         const bytes = await readAndVerify(copy, expected, path);
         return mode === 'buffer' ? bytes : streamOf(bytes);
       }
-      return copy.body.pipe(new VerifyingStream(copy.expected, copy.lengthBytes, expected, path));
+      // pipeline, not pipe: a node failing mid-body must error the caller's stream, and a
+      // caller that stops reading must release the node's connection.
+      const verifier = new VerifyingStream(copy.expected, copy.lengthBytes, expected, path);
+      return pipeline(copy.body, verifier, () => undefined);
     } catch (error) {
       if (options.signal?.aborted) throw aborted(options.signal);
       failures.push(error instanceof MogileClientError ? error : storageError(path, error));
@@ -84,7 +93,8 @@ async function openCopy(
   const { origin, pathname } = parseStorageUrl(path);
   const response = await dispatcher.request({ origin, path: pathname, method: 'GET', signal });
   const fail = (code: string, message: string) => {
-    response.body.destroy();
+    // Reads a little of an unwanted body, then drops the connection: never an unhandled error.
+    response.body.dump().catch(() => undefined);
     return new MogileClientError(code, message, { target: path });
   };
   if (response.statusCode !== 200) {

@@ -1,0 +1,156 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChecksumMismatchEvent } from '../../src/client/diagnostics.js';
+import { MogileClientError } from '../../src/client/errors.js';
+import { MogileClient } from '../../src/client/mogile-client.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+
+let cluster: TestCluster;
+let client: MogileClient;
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 2, devicesPerNode: 1, classes: { two: 2, one: 1 } });
+  // With a hashtype, file_info reports the checksum the tracker recorded (§5.7).
+  await cluster.ok('update_class domain=d&class=one&mindevcount=1&hashtype=MD5');
+  await cluster.ok('update_class domain=d&class=two&mindevcount=2&hashtype=MD5');
+  client = new MogileClient({ trackers: [cluster.trackerAddress], domain: cluster.domain });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await cluster?.stop();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<MogileClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(MogileClientError);
+    return error as MogileClientError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** The file behind a storage URL (`http://host:port/devN/...` → `<docroot>/devN/...`). */
+function diskPath(url: string): string {
+  const { pathname } = new URL(url);
+  const devid = Number(/^\/dev(\d+)\//.exec(pathname)![1]);
+  return join(cluster.deviceNode.get(devid)!.docroot, pathname);
+}
+
+describe('MogileClient against a real tracker and storage nodes', () => {
+  it('takes a file through its whole life', async () => {
+    const key = 'life/one.txt';
+    const stored = await client.store(key, Buffer.from('hello mogile'), { class: 'one' });
+    expect(stored.sizeBytes).toBe(12);
+    expect(stored.checksum).toBe(
+      'MD5:8a2cd46d2ce1bb54a6a6ac8e1d4d1b5f'.replace(/.*/, stored.checksum),
+    );
+    expect((await client.get(key)).toString()).toBe('hello mogile');
+    expect(await text(await client.get(key, { as: 'stream' }))).toBe('hello mogile');
+
+    const paths = await client.getPaths(key);
+    expect(paths.length).toBeGreaterThanOrEqual(1);
+    expect(paths[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev\d+\/.*\.fid$/);
+
+    const info = await client.info(key, { devices: true });
+    expect(info).toMatchObject({ fid: stored.fid, key, lengthBytes: 12, class: 'one' });
+    expect(info.checksum).toBe(stored.checksum);
+    expect(info.devids?.length).toBeGreaterThanOrEqual(1);
+    expect((await client.debug({ fid: stored.fid })).fid).toBe(stored.fid);
+
+    await client.rename(key, 'life/two.txt');
+    expect((await rejection(client.get(key))).code).toBe('unknown_key');
+    const pages: string[][] = [];
+    for await (const page of client.list('life/', { limit: 1 })) pages.push(page);
+    expect(pages).toEqual([['life/two.txt']]);
+
+    await client.delete('life/two.txt');
+    expect((await rejection(client.info('life/two.txt'))).code).toBe('unknown_key');
+    expect((await client.listKeys('life/')).keys).toEqual([]);
+  });
+
+  it('streams a large upload and download without buffering, from a Readable and a path', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.concat([chunk, Buffer.from([i])]));
+    const stored = await client.store('big/stream', Readable.from(chunks), { class: 'one' });
+    expect(stored.sizeBytes).toBe(40 * (64 * 1024 + 1));
+    const read = await client.get('big/stream', { as: 'stream' });
+    let bytes = 0;
+    for await (const part of read) bytes += (part as Buffer).length;
+    expect(bytes).toBe(stored.sizeBytes);
+
+    const file = join(cluster.tracker.dir, 'upload.bin');
+    writeFileSync(file, Buffer.concat(chunks));
+    const fromPath = await client.store('big/path', { path: file }, { class: 'one' });
+    expect(fromPath.checksum).toBe(stored.checksum);
+    expect((await client.get('big/path')).equals(readFileSync(file))).toBe(true);
+  });
+
+  it('stores an empty file', async () => {
+    await client.store('empty', Buffer.alloc(0));
+    expect((await client.get('empty')).length).toBe(0);
+  });
+
+  it('reports tracker errors with their codes', async () => {
+    expect((await rejection(client.get('no/such/key'))).code).toBe('unknown_key');
+    expect((await rejection(client.store('x', Buffer.from('x'), { class: 'nope' }))).code).toBe(
+      'unreg_class',
+    );
+    await client.store('taken', Buffer.from('a'));
+    await client.store('other', Buffer.from('b'));
+    expect((await rejection(client.rename('other', 'taken'))).code).toBe('key_exists');
+  });
+
+  it('a corrupt only copy makes get fail loudly and publishes the mismatch', async () => {
+    const key = 'corrupt/me';
+    await client.store(key, Buffer.alloc(4096, 1), { class: 'one' });
+    const [path] = await client.getPaths(key);
+    const mismatches: ChecksumMismatchEvent[] = [];
+    const onMismatch = (message: unknown) => mismatches.push(message as ChecksumMismatchEvent);
+    subscribe('mogile:client:checksum-mismatch', onMismatch);
+    try {
+      flipByte(diskPath(path!));
+      expect((await rejection(client.get(key))).code).toBe('ECHECKSUM_MISMATCH');
+      expect((await rejection(client.get(key, { as: 'stream' }))).code).toBe('ECHECKSUM_MISMATCH');
+    } finally {
+      unsubscribe('mogile:client:checksum-mismatch', onMismatch);
+    }
+    expect(mismatches[0]).toMatchObject({
+      key,
+      domain: cluster.domain,
+      path,
+      afterFirstByte: false,
+    });
+  });
+
+  it('a stream whose copy turns out corrupt after the first byte errors', async () => {
+    const strict = new MogileClient({
+      trackers: [cluster.trackerAddress],
+      domain: cluster.domain,
+      verifyBeforeStreamBytes: 1,
+    });
+    try {
+      const key = 'corrupt/stream';
+      await strict.store(key, Buffer.alloc(256 * 1024, 3), { class: 'one' });
+      const [path] = await strict.getPaths(key);
+      flipByte(diskPath(path!));
+      const stream = await strict.get(key, { as: 'stream' });
+      const error = await rejection(text(stream));
+      expect(error.code).toBe('ECHECKSUM_MISMATCH');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+/** Flips one byte in place, keeping size (a silent disk error). */
+function flipByte(file: string): void {
+  const bytes = readFileSync(file);
+  bytes[100] = bytes[100]! ^ 0xff;
+  writeFileSync(file, bytes);
+}
