@@ -39,6 +39,7 @@ export async function startTracker(
     nodeTimeoutMs: config.nodeTimeoutMs,
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
+    logger,
   });
   const stats = new QueryStats();
   let closing: Promise<void> | undefined;
