@@ -147,6 +147,12 @@ describe('tracker process: its own tracker per behaviour', () => {
     await expect(TrackerConnection.open(tracker.port)).rejects.toThrow();
   });
 
+  it('refuses to start on an invalid setting, naming it', async () => {
+    await expect(spawnTracker({ args: ['--query-jobs', 'lots'] })).rejects.toThrow(
+      /exited \(1\)[^]*invalid query_jobs "lots"/,
+    );
+  });
+
   it('stops on !shutdown', async () => {
     const tracker = await spawnTracker();
     const conn = await TrackerConnection.open(tracker.port);
