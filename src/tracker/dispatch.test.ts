@@ -1,13 +1,17 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../test/helpers/memory-logger.js';
 import { okPairs, transcriptRecords } from '../../test/helpers/transcripts.js';
 import { MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
+import { AdminCommands } from './admin-commands.js';
 import type { CommandHandler } from './command.js';
 import { buildCommandRegistry } from './commands/index.js';
+import { loadTrackerConfig } from './config.js';
 import { type ConnectionContext, createDispatcher, type DispatcherOptions } from './dispatch.js';
 import { QueryStats } from './query-stats.js';
 import type { TrackerServices } from './services.js';
+import { WatchHub } from './watch-hub.js';
 
 // Dispatch never looks inside the services; the handlers used here do not either.
 const services = { hostname: 'dispatch-test' } as unknown as TrackerServices;
@@ -171,4 +175,50 @@ describe('transcript records through handleLine', () => {
       else expect(reply).toBe(record.reply);
     });
   }
+});
+
+describe('handleLine fuzz', () => {
+  it('always resolves to no reply, one OK/ERR line, or a terminated ! reply', async () => {
+    const stats = new QueryStats();
+    const admin = new AdminCommands({
+      config: loadTrackerConfig({ overrides: { debug: '0' } }),
+      stats,
+      watch: new WatchHub(),
+      requestShutdown: () => {},
+    });
+    // No sleep here: a random `sleep` line would wait for real.
+    const registry = new Map(buildCommandRegistry());
+    registry.delete('sleep');
+    registry.set('echo', async (args) => Object.fromEntries(args));
+    const dispatcher = createDispatcher(registry, services, {
+      stats,
+      admin,
+      logger: memoryLogger('fatal').logger,
+    });
+    const words = fc.constantFrom(
+      'noop',
+      'test',
+      'echo',
+      'NOOP',
+      '!',
+      '!want',
+      '!to',
+      '!watch',
+      ' ',
+    );
+    const line = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.uint8Array({ maxLength: 80 }),
+      fc.tuple(words, fc.string({ unit: 'binary', maxLength: 40 })).map(([w, rest]) => w + rest),
+    );
+    await fc.assert(
+      fc.asyncProperty(line, async (input) => {
+        const reply = await dispatcher.handleLine(input);
+        if (reply === null) return;
+        expect(reply).toMatch(/^(OK \S*\r\n|ERR [a-z_]+ \S+( \S+)?\r\n|.*\.\r\n)$/s);
+        if (!reply.endsWith('.\r\n')) expect(reply.indexOf('\n')).toBe(reply.length - 1);
+      }),
+      { numRuns: 1000 },
+    );
+  });
 });

@@ -29,9 +29,18 @@ export interface DispatcherOptions {
 }
 
 export interface Dispatcher {
-  /** The full reply for one request line, or null for an empty line (no reply, spec §2). */
-  handleLine(line: string | Uint8Array, ctx: ConnectionContext): Promise<string | null>;
+  /**
+   * The full reply for one request line, or null for an empty line (no reply, spec §2).
+   * Without a context the line counts as coming from 127.0.0.1 on a connection that
+   * stays open (handy for tests).
+   */
+  handleLine(line: string | Uint8Array, ctx?: ConnectionContext): Promise<string | null>;
 }
+
+const LOCAL_CONNECTION: ConnectionContext = Object.freeze({
+  clientIp: '127.0.0.1',
+  signal: new AbortController().signal,
+});
 
 const MAX_LOGGED_LINE = 300;
 
@@ -89,7 +98,7 @@ export function createDispatcher(
 
   async function handleLine(
     line: string | Uint8Array,
-    ctx: ConnectionContext,
+    ctx: ConnectionContext = LOCAL_CONNECTION,
   ): Promise<string | null> {
     const request = parseRequestLine(line);
     switch (request.kind) {
