@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../test/helpers/memory-logger.js';
 import { okPairs, transcriptRecords } from '../../test/helpers/transcripts.js';
+import { MetaDuplicateError } from '../meta/index.js';
 import { MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
 import { AdminCommands } from './admin-commands.js';
@@ -93,6 +94,17 @@ describe('handleLine', () => {
     const reply = await bad.handleLine('broken', connection());
     expect(reply).toMatch(/^ERR invariant_violation /);
     expect(reply).not.toContain('other');
+  });
+
+  it('answers ERR dup for a duplicate key that escaped a command (spec §3.4)', async () => {
+    const dup = dispatcherWith({
+      clash: async () => {
+        throw new MetaDuplicateError(new Error('UNIQUE constraint failed'));
+      },
+    });
+    expect(await dup.handleLine('clash callid=4')).toBe(
+      'ERR dup Duplicate+name/number+used. 4\r\n',
+    );
   });
 
   it('answers ERR failure when a handler returns nothing usable', async () => {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { MetaDuplicateError } from '../meta/index.js';
 import { defaultErrorText, MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
 import { encodeErr, encodeOk } from '../protocol/reply.js';
@@ -85,15 +86,19 @@ export function createDispatcher(
     if (error instanceof InvariantError) {
       logger?.error({ ...context, detail: error.detail }, `invariant violated: ${error.detail}`);
       stats.increment('invariant_violations');
-    } else if (error instanceof MogileError) {
       return encodeErr(error.code, error.message, callid);
-    } else if (ctx.signal.aborted) {
+    }
+    if (error instanceof MogileError) return encodeErr(error.code, error.message, callid);
+    // A unique key that refused a write and that no command caught (spec §3.4).
+    if (error instanceof MetaDuplicateError) {
+      return encodeErr('dup', defaultErrorText('dup'), callid);
+    }
+    if (ctx.signal.aborted) {
       logger?.debug({ ...context, err: error }, 'command stopped: client went away');
     } else {
       logger?.error({ ...context, err: error }, `command ${request.name} failed`);
     }
-    const code = error instanceof InvariantError ? error.code : 'failure';
-    return encodeErr(code, defaultErrorText(code), callid);
+    return encodeErr('failure', defaultErrorText('failure'), callid);
   }
 
   async function handleLine(
