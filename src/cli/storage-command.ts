@@ -148,9 +148,16 @@ function resolveSettings(options: StorageCliOptions): StorageSettings {
       file[entry.key] = entry.value;
     }
   }
-  const pick = (cli: string | undefined, key: string): [string, string] | undefined =>
-    cli !== undefined ? [`--${key}`, cli] : file[key] !== undefined ? [key, file[key]!] : undefined;
-
+  // Every file value is checked, even one the command line overrides.
+  const pick = (cli: string | undefined, key: string): [string, string] | undefined => {
+    const fromFile: [string, string] | undefined =
+      file[key] !== undefined ? [key, file[key]!] : undefined;
+    return cli !== undefined ? [`--${key}`, cli] : fromFile;
+  };
+  for (const key of ['httplisten', 'mgmtlisten'] as const) {
+    if (file[key] !== undefined) address([key, file[key]!], 0);
+  }
+  if (file['maxconns'] !== undefined) positiveInteger(['maxconns', file['maxconns']!], 0);
   if (file['server'] !== undefined && file['server'] !== 'perlbal') {
     throw new ConfigError(
       `server: "${file['server']}" is not supported; mogile serves HTTP itself`,

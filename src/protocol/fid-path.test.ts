@@ -19,8 +19,9 @@ describe('fidPath (spec/storage-node.md §2)', () => {
     });
   }
 
-  it('matches the transcripts fid 90001 on dev1', () => {
-    expect(fidPath(1, 90001)).toBe('/dev1/0/000/000/0000090001.fid');
+  it('matches URLs the original tracker handed out (tracker.jsonl)', () => {
+    expect(fidPath(1, 900003)).toBe('/dev1/0/000/900/0000900003.fid');
+    expect(fidPath(2, 5)).toBe('/dev2/0/000/000/0000000005.fid');
   });
 
   it('refuses negative, fractional and unsafe numbers', () => {

@@ -1,4 +1,4 @@
-import { readdir, realpath } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One `devN` folder under the docroot (spec/storage-node.md §2). */
@@ -12,8 +12,6 @@ export interface Device {
 }
 
 const DEVICE_NAME = /^dev(\d+)$/;
-/** A miss rescans the docroot at most this often, so requests for unknown devices stay cheap. */
-const RESCAN_ON_MISS_MS = 1000;
 
 /**
  * Keeps the set of devices: every `devN` directory under the docroot, whether or not a
@@ -22,7 +20,6 @@ const RESCAN_ON_MISS_MS = 1000;
 export class DeviceRegistry {
   readonly #docroot: string;
   #devices = new Map<string, Device>();
-  #lastScanMs = 0;
   #scanning: Promise<void> | null = null;
 
   constructor(docroot: string) {
@@ -38,11 +35,21 @@ export class DeviceRegistry {
     return [...this.#devices.values()].sort((a, b) => a.devid - b.devid);
   }
 
+  /** A device folder created after start-up is found on first use (one realpath call). */
   async lookup(name: string): Promise<Device | undefined> {
     const known = this.#devices.get(name);
-    if (known || !DEVICE_NAME.test(name)) return known;
-    if (Date.now() - this.#lastScanMs >= RESCAN_ON_MISS_MS) await this.scan();
-    return this.#devices.get(name);
+    const match = DEVICE_NAME.exec(name);
+    if (known || !match) return known;
+    const path = join(this.#docroot, name);
+    try {
+      const realPath = await realpath(path);
+      if (!(await stat(realPath)).isDirectory()) return undefined;
+      const device = { devid: Number(match[1]), name, path, realPath };
+      this.#devices.set(name, device);
+      return device;
+    } catch {
+      return undefined;
+    }
   }
 
   scan(): Promise<void> {
@@ -53,7 +60,6 @@ export class DeviceRegistry {
   }
 
   async #scan(): Promise<void> {
-    this.#lastScanMs = Date.now();
     const found = new Map<string, Device>();
     for (const entry of await readdir(this.#docroot, { withFileTypes: true })) {
       const match = DEVICE_NAME.exec(entry.name);
