@@ -109,6 +109,29 @@ export async function getChecksum(db: Db, fid: number): Promise<StoredChecksum |
   return row && { hashtype: row.hashtype, digest: new Uint8Array(row.checksum) };
 }
 
+/**
+ * Moves one copy from `oldFid` to `newFid` (edit_file, spec tracker-protocol.md §5.11):
+ * the bytes will be renamed on the node, so the row must follow them.
+ */
+export async function moveCopy(
+  db: Db,
+  oldFid: number,
+  newFid: number,
+  devid: number,
+): Promise<boolean> {
+  const moved = await db
+    .updateTable('file_on')
+    .set({ fid: newFid })
+    .where('fid', '=', oldFid)
+    .where('devid', '=', devid)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) === 0) return false;
+  const devcount = (await fileDevids(db, oldFid)).length;
+  await db.updateTable('file').set({ devcount }).where('fid', '=', oldFid).execute();
+  await queueReplication(db, oldFid, 0);
+  return true;
+}
+
 /** Keys of a domain in byte order, strictly after `after`, starting with `prefix`. */
 export async function listKeys(
   db: Db,

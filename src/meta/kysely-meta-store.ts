@@ -3,8 +3,10 @@ import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
 import { nextFid, raiseHighWater } from './fid-allocation.js';
 import * as files from './file-queries.js';
-import type { MetaStore, NewTempfile } from './meta-store.js';
+import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
 import { exists, maxOf } from './query-helpers.js';
+import type { DeletionTask, ReplicationTask } from './queue-queries.js';
+import * as queues from './queue-queries.js';
 import { hostColumns, toClassRow, toDeviceRow, toHostRow } from './row-mappers.js';
 import type {
   ClassFields,
@@ -346,6 +348,10 @@ export class KyselyMetaStore implements MetaStore {
     });
   }
 
+  moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean> {
+    return this.#db.transaction().execute((trx) => files.moveCopy(trx, oldFid, newFid, devid));
+  }
+
   getChecksum(fid: number): Promise<StoredChecksum | undefined> {
     return files.getChecksum(this.#db, fid);
   }
@@ -369,6 +375,54 @@ export class KyselyMetaStore implements MetaStore {
       .where('nexttry', '>', nowSeconds)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  claimReplicationTasks(nowSeconds: number, limit: number): Promise<ReplicationTask[]> {
+    return queues.claimReplicationTasks(this.#db, nowSeconds, limit);
+  }
+
+  claimDeletionTasks(nowSeconds: number, limit: number): Promise<DeletionTask[]> {
+    return queues.claimDeletionTasks(this.#db, nowSeconds, limit);
+  }
+
+  finishQueueRow(table: WorkQueue, fid: number): Promise<void> {
+    return queues.finishQueueRow(this.#db, table, fid);
+  }
+
+  deferQueueRow(table: WorkQueue, fid: number, nexttry: number, failcount: number): Promise<void> {
+    return queues.deferQueueRow(this.#db, table, fid, nexttry, failcount);
+  }
+
+  addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean> {
+    return queues.addFileCopy(this.#db, fid, devid, nowSeconds);
+  }
+
+  removeFileCopy(fid: number, devid: number): Promise<void> {
+    return queues.removeFileCopy(this.#db, fid, devid);
+  }
+
+  dropCopyRow(fid: number, devid: number): Promise<void> {
+    return queues.dropCopyRow(this.#db, fid, devid);
+  }
+
+  saveChecksumIfAbsent(fid: number, checksum: StoredChecksum): Promise<void> {
+    return queues.saveChecksumIfAbsent(this.#db, fid, checksum);
+  }
+
+  forgetDeletedFid(fid: number): Promise<void> {
+    return queues.forgetDeletedFid(this.#db, fid);
+  }
+
+  staleTempfiles(createdBeforeSeconds: number, limit: number): Promise<TempfileRow[]> {
+    return queues.staleTempfiles(this.#db, createdBeforeSeconds, limit);
+  }
+
+  abandonTempfile(tempfile: TempfileRow, nowSeconds: number): Promise<void> {
+    return queues.abandonTempfile(this.#db, tempfile, nowSeconds);
+  }
+
+  reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number> {
+    return queues.reapDeviceCopies(this.#db, devid, nowSeconds, limit);
   }
 
   close(): Promise<void> {

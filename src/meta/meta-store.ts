@@ -1,3 +1,4 @@
+import type { DeletionTask, ReplicationTask } from './queue-queries.js';
 import type {
   ClassFields,
   ClassRow,
@@ -14,6 +15,8 @@ import type {
   StoredChecksum,
   TempfileRow,
 } from './rows.js';
+
+export type WorkQueue = 'file_to_replicate' | 'file_to_delete2';
 
 /**
  * The metadata store, named after MogileFS operations. One implementation on Kysely
@@ -86,6 +89,8 @@ export interface MetaStore {
   renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean>;
   /** Changes the class and queues the fid so the replicator adds or removes copies. */
   updateFileClass(fid: number, classid: number): Promise<void>;
+  /** Moves the copy on `devid` from one fid to another; false when there was none. */
+  moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean>;
   getChecksum(fid: number): Promise<StoredChecksum | undefined>;
   listKeys(dmid: number, prefix: string, after: string, limit: number): Promise<string[]>;
   listFids(afterFid: number, count: number): Promise<FileRow[]>;
@@ -94,6 +99,22 @@ export interface MetaStore {
   // Queues.
   /** Makes every deferred replication due now; returns the number of rows changed. */
   replicateNow(nowSeconds: number): Promise<number>;
+  /** Claims due `file_to_replicate` rows, nexttry order, leasing them for 1000 s. */
+  claimReplicationTasks(nowSeconds: number, limit: number): Promise<ReplicationTask[]>;
+  claimDeletionTasks(nowSeconds: number, limit: number): Promise<DeletionTask[]>;
+  finishQueueRow(table: WorkQueue, fid: number): Promise<void>;
+  deferQueueRow(table: WorkQueue, fid: number, nexttry: number, failcount: number): Promise<void>;
+  /** Records a verified copy (devcount refreshed); false when the fid was deleted meanwhile. */
+  addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean>;
+  removeFileCopy(fid: number, devid: number): Promise<void>;
+  dropCopyRow(fid: number, devid: number): Promise<void>;
+  saveChecksumIfAbsent(fid: number, checksum: StoredChecksum): Promise<void>;
+  /** Deletes a deleted fid's checksum and tempfile rows. */
+  forgetDeletedFid(fid: number): Promise<void>;
+  staleTempfiles(createdBeforeSeconds: number, limit: number): Promise<TempfileRow[]>;
+  abandonTempfile(tempfile: TempfileRow, nowSeconds: number): Promise<void>;
+  /** Re-queues up to `limit` copies of a dead device and drops them; returns the count. */
+  reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -116,6 +116,34 @@ describe('a file through its life', () => {
   });
 });
 
+describe('edit_file', () => {
+  it('hands out a new fid on a device holding a copy, and the close replaces the old fid', async () => {
+    const oldFid = await store('editme', 'version one');
+    const oldDevid = (await cluster.ok('file_info domain=d&key=editme&devices=1'))['devids'];
+    const edit = await cluster.ok('edit_file domain=d&key=editme');
+    expect(Number(edit['fid'])).toBeGreaterThan(oldFid);
+    expect(edit['devid']).toBe(oldDevid);
+    expect(edit['class']).toBe('1');
+    expect(edit['oldpath']).toMatch(
+      new RegExp(`/dev${oldDevid}/.*/${String(oldFid).padStart(10, '0')}\\.fid$`),
+    );
+    expect(edit['newpath']).toMatch(
+      new RegExp(`/dev${oldDevid}/.*/${edit['fid']!.padStart(10, '0')}\\.fid$`),
+    );
+    // The copy's row followed it to the new fid.
+    expect(await cluster.ok(`file_debug fid=${edit['fid']}`)).toMatchObject({ devids: oldDevid });
+    expect(await put(edit['newpath']!, 'version two')).toBe(200);
+    await cluster.ok(
+      `create_close domain=d&fid=${edit['fid']}&devid=${edit['devid']}&path=${edit['newpath']}&key=editme&size=11`,
+    );
+    expect(await cluster.ok('file_info domain=d&key=editme')).toMatchObject({ fid: edit['fid'] });
+    expect(await cluster.ok(`file_debug fid=${oldFid}`)).toMatchObject({
+      delqueue_fid: String(oldFid),
+    });
+    expect((await err('edit_file domain=d&key=nope')).code).toBe('unknown_key');
+  });
+});
+
 describe('create_open and create_close refuse bad input', () => {
   it('unknown domain, class, missing domain and over-long keys', async () => {
     expect((await err('create_open key=k')).code).toBe('no_domain');

@@ -5,6 +5,7 @@ import { createCloseCommand } from './create-close.js';
 import { createOpenCommand } from './create-open.js';
 import { deviceCommands } from './devices.js';
 import { domainCommands } from './domains.js';
+import { editFileCommand } from './edit-file.js';
 import { fileChangeCommands } from './file-changes.js';
 import { fileDebugCommand } from './file-debug.js';
 import { fileReadCommands } from './file-reads.js';
@@ -28,6 +29,7 @@ export function buildCommandRegistry(): CommandRegistry {
     fileReadCommands,
     fileChangeCommands,
     fileDebugCommand,
+    editFileCommand,
   ]) {
     for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
   }
