@@ -1,0 +1,279 @@
+import type { Kysely, Transaction } from 'kysely';
+import { queueReplication, saveChecksum } from './file-queries.js';
+import type { Db } from './query-helpers.js';
+import type { StoredChecksum, TempfileRow } from './rows.js';
+import type { Database } from './tables.js';
+
+/**
+ * The background workers' queries (spec metadata-schema.md §2–3): claiming due queue rows,
+ * finishing or deferring them, and the copy bookkeeping that goes with them. Every
+ * function is one small transaction so that client queries never wait long behind a
+ * worker (architecture.md §5).
+ */
+
+/** A claimed `file_to_replicate` row. */
+export interface ReplicationTask {
+  readonly fid: number;
+  readonly fromdevid: number | null;
+  readonly failcount: number;
+}
+
+/** A claimed `file_to_delete2` row. */
+export interface DeletionTask {
+  readonly fid: number;
+  readonly failcount: number;
+}
+
+/** How long a claimed row stays leased to the claimer (metadata-schema.md §3). */
+export const CLAIM_LEASE_SECONDS = 1000;
+
+/**
+ * Claims due replication rows in nexttry order (new files, nexttry 0, first) and leases
+ * them for 1000 s in the same transaction, so no other tracker takes them meanwhile. On
+ * SQLite the transaction is the single writer (architecture.md §6).
+ */
+export function claimReplicationTasks(
+  db: Kysely<Database>,
+  nowSeconds: number,
+  limit: number,
+): Promise<ReplicationTask[]> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('file_to_replicate')
+      .select(['fid', 'fromdevid', 'failcount'])
+      .where('nexttry', '<=', nowSeconds)
+      .orderBy('nexttry')
+      .limit(limit)
+      .execute();
+    await lease(trx, 'file_to_replicate', rows, nowSeconds);
+    return rows;
+  });
+}
+
+export function claimDeletionTasks(
+  db: Kysely<Database>,
+  nowSeconds: number,
+  limit: number,
+): Promise<DeletionTask[]> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('file_to_delete2')
+      .select(['fid', 'failcount'])
+      .where('nexttry', '<=', nowSeconds)
+      .orderBy('nexttry')
+      .limit(limit)
+      .execute();
+    await lease(trx, 'file_to_delete2', rows, nowSeconds);
+    return rows;
+  });
+}
+
+async function lease(
+  trx: Transaction<Database>,
+  table: 'file_to_replicate' | 'file_to_delete2',
+  rows: readonly { fid: number }[],
+  nowSeconds: number,
+): Promise<void> {
+  // Chunks keep the IN list below every engine's bound-parameter limit.
+  for (let start = 0; start < rows.length; start += 500) {
+    const fids = rows.slice(start, start + 500).map((row) => row.fid);
+    await trx
+      .updateTable(table)
+      .set({ nexttry: nowSeconds + CLAIM_LEASE_SECONDS })
+      .where('fid', 'in', fids)
+      .execute();
+  }
+}
+
+export async function finishQueueRow(
+  db: Db,
+  table: 'file_to_replicate' | 'file_to_delete2',
+  fid: number,
+): Promise<void> {
+  await db.deleteFrom(table).where('fid', '=', fid).execute();
+}
+
+export async function deferQueueRow(
+  db: Db,
+  table: 'file_to_replicate' | 'file_to_delete2',
+  fid: number,
+  nexttry: number,
+  failcount: number,
+): Promise<void> {
+  // failcount is a TINYINT UNSIGNED in the original schema.
+  await db
+    .updateTable(table)
+    .set({ nexttry, failcount: Math.min(failcount, 255) })
+    .where('fid', '=', fid)
+    .execute();
+}
+
+/**
+ * Records a verified copy and refreshes devcount. When the file was deleted while the copy
+ * was made, the copy is recorded anyway and the fid queued for deletion, so the bytes are
+ * removed instead of leaking; returns false then.
+ */
+export function addFileCopy(
+  db: Kysely<Database>,
+  fid: number,
+  devid: number,
+  nowSeconds: number,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('file_on')
+      .values({ fid, devid })
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+    const file = await trx
+      .selectFrom('file')
+      .select('fid')
+      .where('fid', '=', fid)
+      .executeTakeFirst();
+    if (!file) {
+      await trx
+        .insertInto('file_to_delete2')
+        .values({ fid, nexttry: nowSeconds, failcount: 0 })
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+      return false;
+    }
+    await refreshDevcount(trx, fid);
+    return true;
+  });
+}
+
+/** Forgets one copy and refreshes devcount (surplus removal, behaviour.md §6.4). */
+export function removeFileCopy(db: Kysely<Database>, fid: number, devid: number): Promise<void> {
+  return db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
+    await refreshDevcount(trx, fid);
+  });
+}
+
+async function refreshDevcount(trx: Transaction<Database>, fid: number): Promise<void> {
+  const row = await trx
+    .selectFrom('file_on')
+    .select((eb) => eb.fn.countAll<number>().as('copies'))
+    .where('fid', '=', fid)
+    .executeTakeFirst();
+  await trx
+    .updateTable('file')
+    .set({ devcount: Math.min(Number(row?.copies ?? 0), 255) })
+    .where('fid', '=', fid)
+    .execute();
+}
+
+/** Drops a `file_on` row of a deleted fid; devcount is moot, the file row is gone. */
+export async function dropCopyRow(db: Db, fid: number, devid: number): Promise<void> {
+  await db.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
+}
+
+export function saveChecksumIfAbsent(
+  db: Kysely<Database>,
+  fid: number,
+  checksum: StoredChecksum,
+): Promise<void> {
+  return db.transaction().execute(async (trx) => {
+    const present = await trx
+      .selectFrom('checksum')
+      .select('fid')
+      .where('fid', '=', fid)
+      .executeTakeFirst();
+    if (!present) await saveChecksum(trx, fid, checksum);
+  });
+}
+
+/** The delete worker's first step (§2.3): the fid's checksum and tempfile rows go. */
+export function forgetDeletedFid(db: Kysely<Database>, fid: number): Promise<void> {
+  return db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('checksum').where('fid', '=', fid).execute();
+    await trx.deleteFrom('tempfile').where('fid', '=', fid).execute();
+  });
+}
+
+export async function staleTempfiles(
+  db: Db,
+  createdBeforeSeconds: number,
+  limit: number,
+): Promise<TempfileRow[]> {
+  const rows = await db
+    .selectFrom('tempfile')
+    .selectAll()
+    .where('createtime', '<', createdBeforeSeconds)
+    .orderBy('fid')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    fid: row.fid,
+    dmid: row.dmid,
+    classid: row.classid,
+    key: row.dkey,
+    devids: row.devids,
+    createdSeconds: row.createtime,
+  }));
+}
+
+/**
+ * An abandoned upload (metadata-schema.md §2.4): when no file row took the fid, every
+ * device it was offered is queued for deletion (404s are fine); the tempfile row goes.
+ */
+export function abandonTempfile(
+  db: Kysely<Database>,
+  tempfile: TempfileRow,
+  nowSeconds: number,
+): Promise<void> {
+  return db.transaction().execute(async (trx) => {
+    const deleted = await trx
+      .deleteFrom('tempfile')
+      .where('fid', '=', tempfile.fid)
+      .executeTakeFirst();
+    // create_close claimed it meanwhile: the upload is not abandoned after all.
+    if (Number(deleted.numDeletedRows) === 0) return;
+    const bound = await trx
+      .selectFrom('file')
+      .select('fid')
+      .where('fid', '=', tempfile.fid)
+      .executeTakeFirst();
+    const devids = tempfile.devids ?? '';
+    if (bound || !/^\d+(,\d+)*$/.test(devids)) return;
+    for (const devid of new Set(devids.split(',').map(Number))) {
+      await trx
+        .insertInto('file_on')
+        .values({ fid: tempfile.fid, devid })
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+    }
+    await trx
+      .insertInto('file_to_delete2')
+      .values({ fid: tempfile.fid, nexttry: nowSeconds, failcount: 0 })
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  });
+}
+
+/**
+ * One reaper pass over a dead device (§2.6): up to `limit` of its copies are queued for
+ * replication (nexttry now + 1) and forgotten. devcount is left alone, as in the original;
+ * the replicator refreshes it when it adds the new copy. Returns the rows handled.
+ */
+export function reapDeviceCopies(
+  db: Kysely<Database>,
+  devid: number,
+  nowSeconds: number,
+  limit: number,
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('file_on')
+      .select('fid')
+      .where('devid', '=', devid)
+      .limit(limit)
+      .execute();
+    for (const { fid } of rows) {
+      await queueReplication(trx, fid, nowSeconds + 1);
+      await trx.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
+    }
+    return rows.length;
+  });
+}
