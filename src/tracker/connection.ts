@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { ConnectionContext, Dispatcher } from './dispatch.js';
 
@@ -13,6 +14,12 @@ export interface ConnectionOptions {
   readonly pipelineDepth: number;
   /** Close when the client has not read our replies for this long (spec §4: 120 s). */
   readonly writeStallMs: number;
+}
+
+/** A complete line waiting to start, with when it arrived (for `!recent`). */
+interface QueuedLine {
+  readonly bytes: Buffer;
+  readonly receivedAtMs: number;
 }
 
 /** A request whose reply has a fixed place in the connection's reply order. */
@@ -41,7 +48,7 @@ export class ClientConnection {
   readonly #closed: Promise<void>;
   #partial: Buffer[] = [];
   #partialBytes = 0;
-  readonly #lines: Buffer[] = [];
+  readonly #lines: QueuedLine[] = [];
   readonly #slots: ReplySlot[] = [];
   #nextSeq = 0;
   #running = 0;
@@ -94,6 +101,7 @@ export class ClientConnection {
   #onData(chunk: Buffer): void {
     if (this.#draining) return;
     this.#armIdleTimer();
+    const receivedAtMs = performance.now();
     let start = 0;
     for (let lf = chunk.indexOf(10); lf !== -1; lf = chunk.indexOf(10, start)) {
       const tail = chunk.subarray(start, lf);
@@ -105,7 +113,7 @@ export class ClientConnection {
         this.#lineTooLong(line.length);
         return;
       }
-      this.#lines.push(line);
+      this.#lines.push({ bytes: line, receivedAtMs });
     }
     if (start < chunk.length) {
       this.#partial.push(chunk.subarray(start));
@@ -142,12 +150,12 @@ export class ClientConnection {
     }
   }
 
-  #start(line: Buffer): void {
+  #start(line: QueuedLine): void {
     const slot: ReplySlot = { seq: this.#nextSeq++, done: false, reply: null };
     this.#slots.push(slot);
     this.#running += 1;
     this.#disarmIdleTimer();
-    this.#options.dispatcher.handleLine(line, this.#context).then(
+    this.#options.dispatcher.handleLine(line.bytes, this.#context, line.receivedAtMs).then(
       (reply) => this.#complete(slot.seq, reply),
       (error: unknown) => {
         // Dispatch answers every failure itself; if it still rejects, this request's

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../test/helpers/memory-logger.js';
@@ -144,6 +145,14 @@ describe('handleLine', () => {
     expect(stats.recent().map((query) => query.line)).toEqual(['noop callid=1', '   ']);
     expect(stats.recent()[0]?.clientIp).toBe('192.0.2.7');
     expect(stats.processing).toBe(0);
+  });
+
+  it('counts the time a line waited before it ran in the total only', async () => {
+    const stats = new QueryStats();
+    await dispatcherWith({}, { stats }).handleLine('noop', connection(), performance.now() - 80);
+    const [query] = stats.recent();
+    expect(query!.totalMs).toBeGreaterThanOrEqual(80);
+    expect(query!.workMs).toBeLessThan(80);
   });
 });
 

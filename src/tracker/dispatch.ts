@@ -33,9 +33,14 @@ export interface Dispatcher {
   /**
    * The full reply for one request line, or null for an empty line (no reply, spec §2).
    * Without a context the line counts as coming from 127.0.0.1 on a connection that
-   * stays open (handy for tests).
+   * stays open (handy for tests). `receivedAtMs` (performance.now() time) is when the
+   * line arrived, so `!recent` can show the time it waited behind earlier requests.
    */
-  handleLine(line: string | Uint8Array, ctx?: ConnectionContext): Promise<string | null>;
+  handleLine(
+    line: string | Uint8Array,
+    ctx?: ConnectionContext,
+    receivedAtMs?: number,
+  ): Promise<string | null>;
 }
 
 const LOCAL_CONNECTION: ConnectionContext = Object.freeze({
@@ -104,6 +109,7 @@ export function createDispatcher(
   async function handleLine(
     line: string | Uint8Array,
     ctx: ConnectionContext = LOCAL_CONNECTION,
+    receivedAtMs: number = performance.now(),
   ): Promise<string | null> {
     const request = parseRequestLine(line);
     switch (request.kind) {
@@ -112,17 +118,18 @@ export function createDispatcher(
       case 'admin':
         return handleAdmin(request, ctx);
       case 'unknown':
-        return timed(request.raw, ctx, async () =>
+        return timeQuery(request.raw, ctx, receivedAtMs, async () =>
           encodeErr('unknown_command', defaultErrorText('unknown_command')),
         );
       case 'command':
-        return timed(request.raw, ctx, () => runCommand(request, ctx));
+        return timeQuery(request.raw, ctx, receivedAtMs, () => runCommand(request, ctx));
     }
   }
 
-  async function timed(
+  async function timeQuery(
     line: string,
     ctx: ConnectionContext,
+    receivedAtMs: number,
     run: () => Promise<string>,
   ): Promise<string> {
     const startedMs = performance.now();
@@ -130,8 +137,13 @@ export function createDispatcher(
     try {
       return await run();
     } finally {
-      const ms = performance.now() - startedMs;
-      finish({ clientIp: ctx.clientIp, line, totalMs: ms, workMs: ms });
+      const endedMs = performance.now();
+      finish({
+        clientIp: ctx.clientIp,
+        line,
+        totalMs: endedMs - Math.min(receivedAtMs, startedMs),
+        workMs: endedMs - startedMs,
+      });
     }
   }
 
