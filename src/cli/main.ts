@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerDevCommand } from './dev-command.js';
+import { registerFileCommands } from './file-commands.js';
 import { registerStorageCommand } from './storage-command.js';
 import { registerTrackerCommand } from './tracker-command.js';
 
@@ -12,5 +13,6 @@ const program = new Command()
 registerTrackerCommand(program);
 registerStorageCommand(program);
 registerDevCommand(program);
+registerFileCommands(program);
 
 await program.parseAsync(process.argv);

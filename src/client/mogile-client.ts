@@ -40,6 +40,8 @@ export interface StoreOptions {
   /** Byte size of a stream source, if known (lets the tracker pick devices with room). */
   readonly sizeBytes?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Called as bytes of a stream or file are handed to the storage node (bytes so far). */
+  readonly onProgress?: ((sentBytes: number) => void) | undefined;
 }
 
 export interface StoreResult {
@@ -108,7 +110,7 @@ export class MogileClient {
    */
   async store(key: string, source: StoreSource, options: StoreOptions = {}): Promise<StoreResult> {
     checkKey(key);
-    const upload = await openUploadSource(source, options.sizeBytes);
+    const upload = await openUploadSource(source, options.sizeBytes, options.onProgress);
     const signal = options.signal;
     const opened = await this.#pool.request(
       'create_open',

@@ -35,6 +35,7 @@ export interface UploadSource {
 export async function openUploadSource(
   source: StoreSource,
   declaredSize: number | undefined,
+  onProgress?: (sentBytes: number) => void,
 ): Promise<UploadSource> {
   if (source instanceof Uint8Array) {
     const md5Hex = createHash('md5').update(source).digest('hex');
@@ -58,7 +59,7 @@ export async function openUploadSource(
     return {
       sizeBytes: info.size,
       replayable: true,
-      attempt: () => hashingBody(createReadStream(source.path)),
+      attempt: () => hashingBody(createReadStream(source.path), onProgress),
     };
   }
   if (isAsyncIterable(source)) {
@@ -68,7 +69,7 @@ export async function openUploadSource(
       replayable: false,
       attempt: () => {
         if (used) throw new MogileClientError('ESTORAGE', 'the upload stream was already consumed');
-        const body = hashingBody(source);
+        const body = hashingBody(source, onProgress);
         return {
           ...body,
           started: () => {
@@ -86,7 +87,10 @@ export async function openUploadSource(
 }
 
 /** Wraps a source so that its bytes are counted and hashed as undici pulls them. */
-function hashingBody(source: AsyncIterable<Uint8Array>): UploadBody {
+function hashingBody(
+  source: AsyncIterable<Uint8Array>,
+  onProgress?: (sentBytes: number) => void,
+): UploadBody {
   const hash = createHash('md5');
   let sizeBytes = 0;
   let started = false;
@@ -98,6 +102,7 @@ function hashingBody(source: AsyncIterable<Uint8Array>): UploadBody {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       hash.update(bytes);
       sizeBytes += bytes.byteLength;
+      onProgress?.(sizeBytes);
       yield bytes;
     }
   }
