@@ -1,8 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChecksumMismatchEvent } from '../../src/client/diagnostics.js';
 import { MogileClientError } from '../../src/client/errors.js';
@@ -128,6 +129,22 @@ describe('MogileClient against a real tracker and storage nodes', () => {
     });
   });
 
+  it('reads past a corrupt copy to a good one, and fails loudly once both are corrupt', async () => {
+    const key = 'corrupt/one-of-two';
+    const body = Buffer.alloc(300_000, 4);
+    const { fid, devid } = await client.store(key, body, { class: 'one' });
+    const [firstPath] = await client.getPaths(key);
+    const secondPath = addCopy(firstPath!, fid, devid);
+    expect((await client.getPaths(key)).sort()).toEqual([firstPath, secondPath].sort());
+    flipByte(diskPath(firstPath!));
+    for (let round = 0; round < 4; round++) {
+      expect((await client.get(key)).equals(body)).toBe(true);
+      expect((await text(await client.get(key, { as: 'stream' }))).length).toBe(body.length);
+    }
+    flipByte(diskPath(secondPath));
+    expect((await rejection(client.get(key))).code).toBe('ECHECKSUM_MISMATCH');
+  });
+
   it('a stream whose copy turns out corrupt after the first byte errors', async () => {
     const strict = new MogileClient({
       trackers: [cluster.trackerAddress],
@@ -147,6 +164,28 @@ describe('MogileClient against a real tracker and storage nodes', () => {
     }
   });
 });
+
+/**
+ * Gives a file a second copy on the other device, as replication would: the bytes on
+ * disk and a file_on row (the test writes the tracker's SQLite file directly).
+ */
+function addCopy(path: string, fid: number, devid: number): string {
+  const otherDevid = [...cluster.deviceNode.keys()].find((id) => id !== devid)!;
+  const otherPath = path
+    .replace(`/dev${devid}/`, `/dev${otherDevid}/`)
+    .replace(/:\d+\//, `:${cluster.deviceNode.get(otherDevid)!.http.port}/`);
+  mkdirSync(dirname(diskPath(otherPath)), { recursive: true });
+  copyFileSync(diskPath(path), diskPath(otherPath));
+  const db = new Database(join(cluster.tracker.dir, 'm.db'));
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.prepare('INSERT INTO file_on (fid, devid) VALUES (?, ?)').run(fid, otherDevid);
+    db.prepare('UPDATE file SET devcount = 2 WHERE fid = ?').run(fid);
+  } finally {
+    db.close();
+  }
+  return otherPath;
+}
 
 /** Flips one byte in place, keeping size (a silent disk error). */
 function flipByte(file: string): void {
