@@ -149,7 +149,7 @@ describe('tracker process: its own tracker per behaviour', () => {
 
   it('refuses to start on an invalid setting, naming it', async () => {
     await expect(spawnTracker({ args: ['--query-jobs', 'lots'] })).rejects.toThrow(
-      /exited \(1\)[^]*invalid query_jobs "lots"/,
+      /exited \(1\).*invalid query_jobs "lots"/s,
     );
   });
 
