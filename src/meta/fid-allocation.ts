@@ -1,4 +1,4 @@
-import { type Db, exists, maxOf } from './query-helpers.js';
+import { type Db, forUpdate, insertIgnoring, maxOf } from './query-helpers.js';
 
 const FID_HIGH_WATER = 'fid_high_water';
 
@@ -7,11 +7,11 @@ const FID_HIGH_WATER = 'fid_high_water';
  * `tempfile`, so a rewound auto-increment or deleted top fids can never bring one back.
  */
 export async function nextFid(db: Db): Promise<number> {
-  const mark = await db
-    .selectFrom('mogile_counter')
-    .select('value')
-    .where('name', '=', FID_HIGH_WATER)
-    .executeTakeFirst();
+  // The locked counter row serializes allocations of concurrent trackers.
+  const mark = await forUpdate(
+    db,
+    db.selectFrom('mogile_counter').select('value').where('name', '=', FID_HIGH_WATER),
+  ).executeTakeFirst();
   const top = Math.max(
     Number(mark?.value ?? 0),
     await maxOf(db, 'file', 'fid'),
@@ -31,9 +31,10 @@ export async function raiseHighWater(db: Db, fid: number): Promise<void> {
     .where('value', '<', fid)
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) > 0) return;
-  const present = await exists(
-    db.selectFrom('mogile_counter').select('value').where('name', '=', FID_HIGH_WATER),
-  );
-  if (!present)
-    await db.insertInto('mogile_counter').values({ name: FID_HIGH_WATER, value: fid }).execute();
+  await insertIgnoring(db, 'mogile_counter', { name: FID_HIGH_WATER, value: fid });
+}
+
+/** Creates the counter row, so that allocations can lock it from the first one on. */
+export async function ensureHighWaterRow(db: Db): Promise<void> {
+  await insertIgnoring(db, 'mogile_counter', { name: FID_HIGH_WATER, value: 0 });
 }

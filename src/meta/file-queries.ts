@@ -1,10 +1,10 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
+import { type Db, insertIgnoring } from './query-helpers.js';
 import type { CommittedFile, FidQueues, FileRow, StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
 
 /** The file-lifecycle queries of the store (spec metadata-schema.md §2). */
-type Db = Kysely<Database> | Transaction<Database>;
 
 export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {
   const row = await db
@@ -188,15 +188,6 @@ export async function fidQueues(db: Db, fid: number): Promise<FidQueues> {
     ...(del && { delete: { nexttry: del.nexttry, failcount: del.failcount } }),
     queued,
   };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row of whichever table is named
-async function insertIgnoring<T extends keyof Database>(db: Db, table: T, row: any): Promise<void> {
-  await db
-    .insertInto(table)
-    .values(row)
-    .onConflict((conflict) => conflict.doNothing())
-    .execute();
 }
 
 export function toFileRow(row: Selectable<Database['file']>): FileRow {

@@ -1,6 +1,9 @@
 import type { DialectAdapter } from './dialect-adapter.js';
+import { createMysqlAdapter } from './dialects/mysql/mysql-adapter.js';
+import { createPostgresAdapter } from './dialects/postgres/postgres-adapter.js';
 import { createSqliteAdapter } from './dialects/sqlite/sqlite-adapter.js';
 import { MetaSchemaError } from './errors.js';
+import { ensureHighWaterRow } from './fid-allocation.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
 import type { MetaStore } from './meta-store.js';
 import { SCHEMA_VERSION } from './tables.js';
@@ -8,13 +11,31 @@ import { SCHEMA_VERSION } from './tables.js';
 export interface OpenOptions {
   /** Skip the schema version check (the original's `no_schema_check`). */
   readonly noSchemaCheck?: boolean;
+  /** Credentials for a server URL that carries none (`db_user`, `db_pass`). */
+  readonly user?: string;
+  readonly password?: string;
+  /** Size of the connection pool for PostgreSQL and MySQL. */
+  readonly poolSize?: number;
 }
 
-/** Parses a database URL (`sqlite:PATH`, `sqlite::memory:`) into a dialect adapter. */
-export function adapterFor(url: string): DialectAdapter {
+/**
+ * Picks the engine for a database URL: `sqlite:PATH`, `postgres://…` (or
+ * `postgresql://…`), `mysql://…` (or `mariadb://…`).
+ */
+export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapter {
   const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
   if (sqlite) return createSqliteAdapter({ path: sqlite[1]! });
-  throw new MetaSchemaError(`unsupported database URL "${url}": expected sqlite:PATH`);
+  const server = {
+    url,
+    user: options.user,
+    password: options.password,
+    poolSize: options.poolSize,
+  };
+  if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresAdapter(server);
+  if (/^(mysql|mariadb):\/\//i.test(url)) return createMysqlAdapter(server);
+  throw new MetaSchemaError(
+    `unsupported database URL "${url}": expected sqlite:PATH, postgres://… or mysql://…`,
+  );
 }
 
 /**
@@ -22,9 +43,10 @@ export function adapterFor(url: string): DialectAdapter {
  * version 17 is used as it is; anything else is refused with what was found.
  */
 export async function openMetaStore(url: string, options: OpenOptions = {}): Promise<MetaStore> {
-  const adapter = adapterFor(url);
+  const adapter = adapterFor(url, options);
   try {
     await prepareSchema(adapter, options);
+    await ensureHighWaterRow(adapter.db);
   } catch (error) {
     await adapter.close();
     throw error;

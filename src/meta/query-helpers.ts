@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, MysqlAdapter, PostgresAdapter, type Transaction } from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -18,4 +18,35 @@ export async function maxOf<T extends keyof Database>(
   const query = (db.selectFrom(table) as any).select((eb: any) => eb.fn.max(column).as('top'));
   const row = (await filter(query).executeTakeFirst()) as { top: number | null } | undefined;
   return Number(row?.top ?? 0);
+}
+
+export type Engine = 'sqlite' | 'postgres' | 'mysql';
+
+/** Which engine a connection or transaction talks to, for the few statements that differ. */
+export function engineOf(db: Db): Engine {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof MysqlAdapter) return 'mysql';
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  return 'sqlite';
+}
+
+/**
+ * Insert-if-absent: `INSERT IGNORE` on MySQL, `ON CONFLICT DO NOTHING` elsewhere. Never
+ * insert-and-catch: a failed statement aborts a PostgreSQL transaction.
+ */
+export async function insertIgnoring<T extends keyof Database>(
+  db: Db,
+  table: T,
+  // biome-ignore lint/suspicious/noExplicitAny: a row of whichever table is named
+  row: any,
+): Promise<void> {
+  const insert = db.insertInto(table).values(row);
+  if (engineOf(db) === 'mysql') await insert.ignore().execute();
+  else await insert.onConflict((conflict) => conflict.doNothing()).execute();
+}
+
+/** `SELECT … FOR UPDATE` where the engine has row locks; SQLite has one writer anyway. */
+// biome-ignore lint/suspicious/noExplicitAny: works on any select query
+export function forUpdate<Q extends { forUpdate(): any }>(db: Db, query: Q): Q {
+  return engineOf(db) === 'sqlite' ? query : query.forUpdate();
 }

@@ -134,11 +134,7 @@ for (const backend of backends()) {
       await store.close();
       cleanups.pop();
       // Simulate the top fids vanishing (deleted files, swept tempfiles, a rewound sequence).
-      if (url.startsWith('sqlite:')) {
-        const raw = new Database(url.slice('sqlite:'.length));
-        raw.exec('DELETE FROM tempfile; DELETE FROM sqlite_sequence');
-        raw.close();
-      }
+      await backend.exec(url, backend.rewindTempfile);
       const reopened = await openMetaStore(url);
       cleanups.push(() => reopened.close());
       const third = await reopened.reserveTempfile(tempfile);

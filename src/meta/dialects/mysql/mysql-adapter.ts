@@ -1,0 +1,43 @@
+import { Kysely, MysqlDialect, sql } from 'kysely';
+import { createPool } from 'mysql2';
+import type { DialectAdapter } from '../../dialect-adapter.js';
+import type { Database } from '../../tables.js';
+import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
+import { MYSQL_SCHEMA } from './schema.js';
+
+export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapter {
+  const url = new URL(options.url);
+  const pool = createPool({
+    host: url.hostname,
+    port: url.port === '' ? 3306 : Number(url.port),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+    user: url.username ? decodeURIComponent(url.username) : options.user,
+    password: url.password ? decodeURIComponent(url.password) : (options.password ?? ''),
+    connectionLimit: options.poolSize ?? 8,
+    // Fids, counts and sums as numbers; they stay far below 2^53.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    charset: 'utf8mb4',
+  });
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  return {
+    engine: 'mysql',
+    db,
+    async createSchema() {
+      for (const statement of MYSQL_SCHEMA) await sql.raw(statement).execute(db);
+    },
+    async listTables() {
+      const result = await sql<{ name: string }>`
+        SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = DATABASE()`.execute(db);
+      return result.rows.map((row) => row.name);
+    },
+    isUniqueViolation(error) {
+      return (error as { errno?: number })?.errno === 1062;
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DialectAdapter } from '../../dialect-adapter.js';
+import type { Database } from '../../tables.js';
+import { POSTGRES_SCHEMA } from './schema.js';
+
+export interface ServerDatabaseOptions {
+  /** `postgres://user:pass@host:port/db` (or `mysql://…` for the MySQL adapter). */
+  readonly url: string;
+  /** Used when the URL carries no user (the original's `db_user`/`db_pass`). */
+  readonly user?: string;
+  readonly password?: string;
+  /** Connections in the pool (architecture.md §5: one bounded pool per tracker). */
+  readonly poolSize?: number;
+}
+
+/** int8 and numeric as JavaScript numbers: fids, counts and sums stay far below 2^53. */
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_INT8 || oid === PG_NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAdapter {
+  const url = new URL(options.url);
+  const pool = new pg.Pool({
+    host: url.hostname,
+    port: url.port === '' ? 5432 : Number(url.port),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+    user: url.username ? decodeURIComponent(url.username) : options.user,
+    password: url.password ? decodeURIComponent(url.password) : options.password,
+    max: options.poolSize ?? 8,
+    types,
+  });
+  // An idle connection that fails (the server restarted) must not crash the tracker.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async createSchema() {
+      await db.transaction().execute(async (trx) => {
+        // Two trackers creating the schema at once must not trip over each other.
+        await sql`SELECT pg_advisory_xact_lock(4217017)`.execute(trx);
+        for (const statement of POSTGRES_SCHEMA) await sql.raw(statement).execute(trx);
+      });
+    },
+    async listTables() {
+      const result = await sql<{ tablename: string }>`
+        SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`.execute(db);
+      return result.rows.map((row) => row.tablename);
+    },
+    isUniqueViolation(error) {
+      return (error as { code?: string })?.code === '23505';
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
