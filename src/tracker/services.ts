@@ -1,6 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type MetaStore, openMetaStore } from '../meta/index.js';
+import { BackgroundWorkers } from '../workers/background-workers.js';
 import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
 import { Monitor } from './monitor.js';
@@ -20,11 +21,13 @@ export interface ServiceOptions {
   readonly mogstoredStreamPort?: number;
   /** Milliseconds between monitor rounds (2.5 s in the original). */
   readonly monitorIntervalMs?: number;
+  /** Runs the replicate, delete and reaper workers (config `job_master`, default on). */
+  readonly jobMaster?: boolean;
   readonly logger?: Logger;
 }
 
 export type ResolvedServiceOptions = Required<
-  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs'>
+  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs' | 'jobMaster'>
 >;
 
 /**
@@ -38,6 +41,8 @@ export interface TrackerServices {
   readonly observations: DeviceObservations;
   readonly nodes: NodeClient;
   readonly monitor: Monitor;
+  /** Absent when the job master is off (behaviour.md §1). */
+  readonly workers?: BackgroundWorkers;
   readonly logger: Logger | undefined;
   /** The highest fid when the tracker started; explicit fids must be above it (§5.1). */
   readonly startupMaxFid: number;
@@ -86,6 +91,22 @@ export async function createTrackerServices(
     ...(options.logger && { logger: options.logger }),
   });
   monitor.start();
+  const workers =
+    options.jobMaster === false
+      ? undefined
+      : new BackgroundWorkers({
+          services: {
+            meta,
+            cluster,
+            observations,
+            nodes,
+            nowSeconds,
+            options: resolved,
+            logger: options.logger,
+          },
+          startAfter: monitor.firstRound(),
+        });
+  workers?.start();
   return {
     hostname: resolved.hostname,
     options: resolved,
@@ -94,10 +115,12 @@ export async function createTrackerServices(
     observations,
     nodes,
     monitor,
+    ...(workers && { workers }),
     logger: options.logger,
     startupMaxFid,
     nowSeconds,
     async close() {
+      await workers?.stop();
       await monitor.stop();
       await nodes.close();
       await meta.close();

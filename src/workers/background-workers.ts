@@ -1,0 +1,70 @@
+import { DeleteWorker } from './delete-worker.js';
+import { FidLocks } from './fid-locks.js';
+import { NodeCopier } from './node-copy.js';
+import { Reaper } from './reaper.js';
+import { Replicator } from './replicator.js';
+import { type WorkerClock, WorkerRunner } from './runner.js';
+import { TempfileSweeper } from './tempfile-sweeper.js';
+import type { WorkerServices } from './worker-services.js';
+
+export interface BackgroundWorkersOptions {
+  readonly services: WorkerServices;
+  /** The monitor's first round; no worker acts on devices it has not observed yet. */
+  readonly startAfter: Promise<void>;
+  readonly clock?: WorkerClock;
+}
+
+/**
+ * The tracker's background duties (behaviour.md §1, §6, §7, §11) under one runner:
+ * replicator every 1 s, delete worker every 1 s, tempfile sweeper every 60 s, reaper every
+ * 5 s; each goes again at once (after yielding) when it found work, except the reaper,
+ * which is throttled to one batch per device per second.
+ */
+export class BackgroundWorkers {
+  readonly replicator: Replicator;
+  readonly #runner: WorkerRunner;
+  readonly #copier: NodeCopier;
+
+  constructor(options: BackgroundWorkersOptions) {
+    const { services } = options;
+    const fidLocks = new FidLocks();
+    this.replicator = new Replicator({ services, fidLocks });
+    this.#copier = new NodeCopier({
+      nodes: services.nodes,
+      mogstoredStreamPort: services.options.mogstoredStreamPort,
+      headersTimeoutMs: Math.max(services.options.nodeTimeoutMs, 10_000),
+    });
+    const deleter = new DeleteWorker({ services, fidLocks, copier: this.#copier });
+    this.#runner = new WorkerRunner({
+      workers: [
+        { name: 'replicate', worker: this.replicator, idleMs: 1000, busyMs: 0 },
+        { name: 'delete', worker: deleter, idleMs: 1000, busyMs: 0 },
+        {
+          name: 'tempfiles',
+          worker: new TempfileSweeper({ services }),
+          idleMs: 60_000,
+          busyMs: 1000,
+        },
+        { name: 'reaper', worker: new Reaper({ services }), idleMs: 5000, busyMs: 1000 },
+      ],
+      startAfter: options.startAfter,
+      ...(options.clock && { clock: options.clock }),
+      logger: services.logger,
+    });
+  }
+
+  start(): void {
+    this.#runner.start();
+  }
+
+  /** Every worker looks for work now (`replicate_now`, tests). */
+  wake(): void {
+    this.#runner.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.#runner.stop();
+    await this.replicator.close();
+    await this.#copier.close();
+  }
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+import type { StoredChecksum } from '../meta/index.js';
+import type { DeviceView } from '../tracker/device-state.js';
+import type { NodeClient } from '../tracker/node-client.js';
+import { storageUrl } from '../tracker/storage-urls.js';
+
+export interface CopyRequest {
+  readonly fid: number;
+  readonly lengthBytes: number;
+  readonly source: DeviceView;
+  readonly destination: DeviceView;
+  /** The fid's checksum row; the copy must match it. */
+  readonly stored: StoredChecksum | undefined;
+}
+
+export type CopyResult =
+  | { readonly ok: true; readonly digest: StoredChecksum }
+  | { readonly ok: false; readonly side: 'source' | 'destination'; readonly reason: string };
+
+export interface NodeCopierOptions {
+  readonly nodes: NodeClient;
+  readonly mogstoredStreamPort: number;
+  /** Time to wait for response headers. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence while bytes flow (45 s in the original, §6.3). */
+  readonly idleTimeoutMs?: number;
+  /** Connections per storage node. */
+  readonly connections?: number;
+}
+
+const ALGORITHMS: Readonly<Record<number, { node: 'md5' | 'sha1'; side: 'MD5' | 'SHA-1' }>> = {
+  1: { node: 'md5', side: 'MD5' },
+  2: { node: 'sha1', side: 'SHA-1' },
+};
+
+/**
+ * Copies a fid node to node (behaviour.md §6.3): the source's GET body is streamed into the
+ * destination's PUT, never held whole in memory, and digested on the way. The copy counts
+ * only once the destination's own digest of what it stored matches the fid's checksum
+ * (architecture.md §4.4).
+ */
+export class NodeCopier {
+  readonly #options: NodeCopierOptions;
+  readonly #agent: Agent;
+
+  constructor(options: NodeCopierOptions) {
+    this.#options = options;
+    this.#agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: options.connections ?? 32,
+      pipelining: 1,
+    });
+  }
+
+  async copy(copy: CopyRequest): Promise<CopyResult> {
+    const hashtype = copy.stored?.hashtype ?? 1;
+    const algorithm = ALGORITHMS[hashtype];
+    if (!algorithm) return { ok: false, side: 'source', reason: `unknown hashtype ${hashtype}` };
+    const idle = this.#options.idleTimeoutMs ?? 45_000;
+    const sourceUrl = storageUrl(copy.source.host, copy.source.device.devid, copy.fid, 'read');
+    const destUrl = storageUrl(
+      copy.destination.host,
+      copy.destination.device.devid,
+      copy.fid,
+      'upload',
+    );
+
+    let get: Awaited<ReturnType<typeof request>>;
+    try {
+      get = await request(sourceUrl, {
+        dispatcher: this.#agent,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: idle,
+      });
+    } catch (error) {
+      return { ok: false, side: 'source', reason: `GET failed: ${(error as Error).message}` };
+    }
+    const length = get.headers['content-length'];
+    if (get.statusCode < 200 || get.statusCode > 299 || Number(length) !== copy.lengthBytes) {
+      get.body.destroy();
+      return {
+        ok: false,
+        side: 'source',
+        reason: `GET answered ${get.statusCode} with length ${String(length)}, expected ${copy.lengthBytes}`,
+      };
+    }
+
+    const hash = createHash(algorithm.node);
+    let sourceFailure: Error | undefined;
+    async function* relay(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of get.body) {
+          hash.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+      } catch (error) {
+        sourceFailure = error as Error;
+        throw error;
+      }
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      'content-length': String(copy.lengthBytes),
+    };
+    // The node then refuses a body that does not match (§6.3).
+    if (copy.stored?.hashtype === 1) {
+      headers['content-md5'] = Buffer.from(copy.stored.digest).toString('base64');
+    }
+    let putStatus: number;
+    let putDigest: string | undefined;
+    try {
+      const put = await request(destUrl, {
+        method: 'PUT',
+        body: Readable.from(relay(), { objectMode: false }),
+        headers,
+        dispatcher: this.#agent,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: idle,
+      });
+      await put.body.dump();
+      putStatus = put.statusCode;
+      putDigest = hexHeader(put.headers[`x-mogile-${algorithm.node}`]);
+    } catch (error) {
+      get.body.destroy();
+      if (sourceFailure)
+        return { ok: false, side: 'source', reason: `GET broke: ${sourceFailure.message}` };
+      return { ok: false, side: 'destination', reason: `PUT failed: ${(error as Error).message}` };
+    }
+    const streamed = hash.digest();
+    if (copy.stored && !streamed.equals(Buffer.from(copy.stored.digest))) {
+      await this.delete(destUrl).catch(() => undefined);
+      return { ok: false, side: 'source', reason: 'checksum mismatch on GET' };
+    }
+    if (putStatus < 200 || putStatus > 299) {
+      return { ok: false, side: 'destination', reason: `PUT answered ${putStatus}` };
+    }
+    const expected = streamed.toString('hex');
+    const stored = putDigest ?? (await this.#destinationDigest(copy, destUrl, algorithm));
+    if (stored !== expected) {
+      return {
+        ok: false,
+        side: 'destination',
+        reason:
+          stored === undefined ? 'copy could not be verified' : 'checksum mismatch on the copy',
+      };
+    }
+    return { ok: true, digest: { hashtype, digest: new Uint8Array(streamed) } };
+  }
+
+  /** DELETE a copy: its HTTP status, or undefined when the node did not answer. */
+  async delete(url: string): Promise<number | undefined> {
+    try {
+      const response = await request(url, {
+        method: 'DELETE',
+        dispatcher: this.#agent,
+        headersTimeout: this.#options.headersTimeoutMs,
+        bodyTimeout: this.#options.headersTimeoutMs,
+      });
+      await response.body.dump();
+      return response.statusCode;
+    } catch {
+      return undefined;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+
+  /** A node that sent no digest header: HEAD, then the side channel (§6.3). */
+  async #destinationDigest(
+    copy: CopyRequest,
+    destUrl: string,
+    algorithm: { node: 'md5' | 'sha1'; side: 'MD5' | 'SHA-1' },
+  ): Promise<string | undefined> {
+    const timeoutMs = this.#options.headersTimeoutMs;
+    const head = await this.#options.nodes.head(destUrl, timeoutMs).catch(() => undefined);
+    const fromHead = head?.[algorithm.node];
+    if (fromHead) return fromHead;
+    const uri = new URL(destUrl).pathname;
+    const digest = await this.#options.nodes.sideChannelDigest(
+      copy.destination.host.ip,
+      this.#options.mogstoredStreamPort,
+      uri,
+      algorithm.side,
+      timeoutMs,
+    );
+    return digest ?? undefined;
+  }
+}
+
+function hexHeader(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
+}

@@ -1,0 +1,268 @@
+import type { ClassRow, FileRow } from '../meta/index.js';
+import type { ReplicationTask } from '../meta/queue-queries.js';
+import type { ClusterSnapshot } from '../tracker/cluster-view.js';
+import { domainClasses } from '../tracker/commands/class-list.js';
+import { deviceViews } from '../tracker/device-selection.js';
+import { type DeviceView, shouldGetNewFiles, shouldReadFrom } from '../tracker/device-state.js';
+import { parseReplicationPolicy, type ReplicationPolicy } from '../tracker/replication-policy.js';
+import type { FidLocks } from './fid-locks.js';
+import { NodeCopier } from './node-copy.js';
+import { evaluatePolicy, isSatisfied, type PolicyInput } from './replication-policy-eval.js';
+import { END_OF_TIME, replicationRetryDelay } from './retry-delays.js';
+import { removeSurplusCopies } from './surplus-removal.js';
+import { forEachConcurrently, type WorkerServices } from './worker-services.js';
+
+export interface ReplicatorOptions {
+  readonly services: WorkerServices;
+  readonly fidLocks: FidLocks;
+  /** Rows claimed per runOnce (the original's job master fetches 100–500). */
+  readonly batchSize?: number;
+  /** Fids replicated at once. */
+  readonly concurrency?: number;
+  readonly random?: () => number;
+}
+
+export interface ReplicatorStats {
+  readonly claimed: number;
+  readonly done: number;
+  readonly deferred: number;
+  readonly copiesMade: number;
+  readonly copiesRemoved: number;
+}
+
+/** The result names of behaviour.md §6.2 and §6.4. */
+type Outcome =
+  | { readonly result: 'success' | 'nofid' | 'lost_race' }
+  | { readonly result: 'too_happy'; readonly removed: number }
+  | { readonly result: 'failed_getting_lock' | 'no_source' | 'source_down' }
+  | { readonly result: 'policy_no_suggestions' | 'policy_error'; readonly reason: string };
+
+/** Last errors kept for `file_debug`; bounded so a long outage cannot grow it forever. */
+const MAX_REMEMBERED_ERRORS = 10_000;
+
+/**
+ * Brings fids to their class's copy count (behaviour.md §6): claims due
+ * `file_to_replicate` rows, copies node to node until the policy is satisfied, removes
+ * surplus copies, and reschedules failures with backoff.
+ */
+export class Replicator {
+  readonly #services: WorkerServices;
+  readonly #locks: FidLocks;
+  readonly #copier: NodeCopier;
+  readonly #batchSize: number;
+  readonly #concurrency: number;
+  readonly #random: () => number;
+  readonly #lastErrors = new Map<number, string>();
+
+  constructor(options: ReplicatorOptions) {
+    this.#services = options.services;
+    this.#locks = options.fidLocks;
+    this.#batchSize = options.batchSize ?? 200;
+    this.#concurrency = options.concurrency ?? 16;
+    this.#random = options.random ?? Math.random;
+    this.#copier = new NodeCopier({
+      nodes: options.services.nodes,
+      mogstoredStreamPort: options.services.options.mogstoredStreamPort,
+      headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
+      connections: this.#concurrency * 2,
+    });
+  }
+
+  /** Why the fid's last attempt failed, while it waits for its retry. */
+  lastError(fid: number): string | undefined {
+    return this.#lastErrors.get(fid);
+  }
+
+  async runOnce(): Promise<ReplicatorStats> {
+    const { meta, nowSeconds } = this.#services;
+    const tasks = await meta.claimReplicationTasks(nowSeconds(), this.#batchSize);
+    const stats = { claimed: tasks.length, done: 0, deferred: 0, copiesMade: 0, copiesRemoved: 0 };
+    if (tasks.length === 0) return stats;
+    const snapshot = await this.#services.cluster.current();
+    await forEachConcurrently(tasks, this.#concurrency, async (task) => {
+      const counts = { made: 0 };
+      let outcome: Outcome;
+      if (!this.#locks.tryLock(task.fid)) {
+        outcome = { result: 'failed_getting_lock' };
+      } else {
+        try {
+          outcome = await this.#replicate(task, snapshot, counts);
+        } catch (error) {
+          this.#services.logger?.warn({ err: error, fid: task.fid }, 'replication failed');
+          outcome = { result: 'policy_error', reason: (error as Error).message };
+        } finally {
+          this.#locks.unlock(task.fid);
+        }
+      }
+      stats.copiesMade += counts.made;
+      if (outcome.result === 'too_happy') stats.copiesRemoved += outcome.removed;
+      if (await this.#settle(task, outcome)) stats.done += 1;
+      else stats.deferred += 1;
+    });
+    return stats;
+  }
+
+  close(): Promise<void> {
+    return this.#copier.close();
+  }
+
+  /** §6.2 for one fid. */
+  async #replicate(
+    task: ReplicationTask,
+    snapshot: ClusterSnapshot,
+    counts: { made: number },
+  ): Promise<Outcome> {
+    const { meta, observations, options } = this.#services;
+    const file = await meta.findFileByFid(task.fid);
+    if (!file) return { result: 'nofid' };
+    const classRow = this.#classOf(snapshot, file);
+    const policy = parseReplicationPolicy(classRow.replpolicy);
+    const devids = await meta.fileDevids(file.fid);
+    const all = deviceViews(snapshot);
+    const known = all.filter((view) => devids.includes(view.device.devid));
+    if (known.length === 0) return { result: 'no_source' };
+    // Dead devices' copies are lost; the reaper re-queues them (§5.2, §11).
+    let on = known.filter((view) => view.device.status !== 'dead');
+    const readable = on.filter((view) => shouldReadFrom(view, observations));
+    if (readable.length === 0) return { result: 'source_down' };
+    const failed = new Set<number>();
+    const input = (holders: readonly DeviceView[]): PolicyInput => ({
+      on: holders,
+      all,
+      failed,
+      mindevcount: classRow.mindevcount,
+      mayReceive: (view) => shouldGetNewFiles(view, observations, options.minFreeSpaceMb),
+      random: this.#random,
+    });
+    const stored = await meta.getChecksum(file.fid);
+    let verdict = evaluatePolicy(policy, input(on));
+    while (verdict.kind === 'request') {
+      const destination = verdict.ideal[0] ?? verdict.desperate[0];
+      if (!destination) break;
+      const destid = destination.device.devid;
+      if (failed.has(destid))
+        return { result: 'policy_error', reason: 'policy_error_doing_failed' };
+      if (on.includes(destination)) {
+        return { result: 'policy_error', reason: 'policy_error_already_there' };
+      }
+      const source = this.#chooseSource(task, on, failed);
+      if (!source) return { result: 'source_down' };
+      const copied = await this.#copier.copy({
+        fid: file.fid,
+        lengthBytes: file.length,
+        source,
+        destination,
+        stored,
+      });
+      if (!copied.ok) {
+        failed.add(copied.side === 'source' ? source.device.devid : destid);
+        this.#remember(
+          file.fid,
+          `${copied.side} dev${copied.side === 'source' ? source.device.devid : destid}: ${copied.reason}`,
+        );
+      } else {
+        if (!(await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds()))) {
+          return { result: 'nofid' };
+        }
+        if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
+        counts.made += 1;
+        on = [...on, destination];
+      }
+      verdict = evaluatePolicy(policy, input(on));
+    }
+    if (verdict.kind === 'too_good') {
+      return this.#shed(file, policy, input, on);
+    }
+    if (isSatisfied(verdict)) return { result: counts.made > 0 ? 'success' : 'lost_race' };
+    return {
+      result: 'policy_no_suggestions',
+      reason: this.#lastErrors.get(file.fid) ?? verdict.kind,
+    };
+  }
+
+  async #shed(
+    file: FileRow,
+    policy: ReplicationPolicy,
+    input: (holders: readonly DeviceView[]) => PolicyInput,
+    on: DeviceView[],
+  ): Promise<Outcome> {
+    const { meta, observations, nodes, options } = this.#services;
+    const { holders, removed } = await removeSurplusCopies(
+      {
+        fid: file.fid,
+        lengthBytes: file.length,
+        evaluate: ({ on: holders }) => evaluatePolicy(policy, input(holders)),
+        observations,
+        nodes,
+        copier: this.#copier,
+        removeCopy: (devid) => meta.removeFileCopy(file.fid, devid),
+        timeoutMs: options.nodeTimeoutMs,
+        random: this.#random,
+      },
+      on,
+    );
+    // Everything surplus went in this attempt: the fid is done, no retry needed.
+    if (evaluatePolicy(policy, input(holders)).kind === 'all_good') return { result: 'success' };
+    return { result: 'too_happy', removed };
+  }
+
+  /** The queue row's fromdevid when it can serve, else a random readable copy (§6.2). */
+  #chooseSource(
+    task: ReplicationTask,
+    on: readonly DeviceView[],
+    failed: ReadonlySet<number>,
+  ): DeviceView | undefined {
+    const usable = on.filter(
+      (view) => !failed.has(view.device.devid) && shouldReadFrom(view, this.#services.observations),
+    );
+    const preferred = usable.find((view) => view.device.devid === task.fromdevid);
+    return preferred ?? usable[Math.floor(this.#random() * usable.length)];
+  }
+
+  #classOf(snapshot: ClusterSnapshot, file: FileRow): ClassRow {
+    const classes = domainClasses(snapshot, file.dmid, this.#services.options.defaultMindevcount);
+    // A class deleted under its files falls back to `default` (classid 0 always exists).
+    return classes.find((row) => row.classid === file.classid) ?? classes[0]!;
+  }
+
+  /** §6.4: the queue row after an attempt. True when the row is gone. */
+  async #settle(task: ReplicationTask, outcome: Outcome): Promise<boolean> {
+    const { meta, nowSeconds } = this.#services;
+    const now = nowSeconds();
+    switch (outcome.result) {
+      case 'success':
+      case 'nofid':
+      case 'lost_race':
+        this.#lastErrors.delete(task.fid);
+        await meta.finishQueueRow('file_to_replicate', task.fid);
+        return true;
+      case 'failed_getting_lock':
+        // The delete worker has the fid; look again shortly rather than after the lease.
+        await meta.deferQueueRow('file_to_replicate', task.fid, now + 5, task.failcount);
+        return false;
+      case 'no_source':
+        this.#remember(task.fid, 'no_source: no device holds a copy');
+        await meta.deferQueueRow('file_to_replicate', task.fid, END_OF_TIME, task.failcount + 1);
+        return false;
+      default: {
+        const failcount =
+          outcome.result === 'too_happy' && outcome.removed > 0 ? 0 : task.failcount;
+        if (outcome.result !== 'too_happy') {
+          const detail = 'reason' in outcome ? `: ${outcome.reason}` : '';
+          this.#remember(task.fid, `${outcome.result}${detail}`);
+        }
+        const delay = replicationRetryDelay(failcount, this.#random);
+        await meta.deferQueueRow('file_to_replicate', task.fid, now + delay, failcount + 1);
+        return false;
+      }
+    }
+  }
+
+  #remember(fid: number, error: string): void {
+    this.#lastErrors.delete(fid);
+    this.#lastErrors.set(fid, error);
+    if (this.#lastErrors.size > MAX_REMEMBERED_ERRORS) {
+      this.#lastErrors.delete(this.#lastErrors.keys().next().value!);
+    }
+  }
+}

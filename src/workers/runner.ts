@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+
+/** Time as the runner sees it; tests inject their own. */
+export interface WorkerClock {
+  /** Resolves after `ms`, or early (without error) when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: WorkerClock = {
+  sleep(ms, signal) {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  },
+};
+
+/** Anything with `runOnce`; stats say whether the pass found work. */
+export interface Worker {
+  runOnce(): Promise<object>;
+}
+
+export interface ScheduledWorker {
+  readonly name: string;
+  readonly worker: Worker;
+  /** Pause after a pass that found nothing. */
+  readonly idleMs: number;
+  /** Pause after a pass that found work (0: go again at once, after yielding). */
+  readonly busyMs: number;
+}
+
+export interface WorkerRunnerOptions {
+  readonly workers: readonly ScheduledWorker[];
+  /** Workers start once this resolves: the monitor's first round (behaviour.md §1). */
+  readonly startAfter?: Promise<void>;
+  readonly clock?: WorkerClock;
+  readonly logger?: Logger | undefined;
+}
+
+/**
+ * Schedules the background workers: each loops runOnce → pause, its pause depending on
+ * whether the pass found work. `wake()` cuts pauses short (e.g. after `replicate_now`);
+ * `stop()` lets running passes finish, then resolves.
+ */
+export class WorkerRunner {
+  readonly #options: WorkerRunnerOptions;
+  readonly #clock: WorkerClock;
+  readonly #loops: Promise<void>[] = [];
+  #wakeUp = new AbortController();
+  readonly #stopping = new AbortController();
+  #started = false;
+
+  constructor(options: WorkerRunnerOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (const scheduled of this.#options.workers) this.#loops.push(this.#loop(scheduled));
+  }
+
+  /** Ends every current pause, so each worker looks for work now. */
+  wake(): void {
+    const previous = this.#wakeUp;
+    this.#wakeUp = new AbortController();
+    previous.abort();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.wake();
+    await Promise.all(this.#loops);
+  }
+
+  async #loop(scheduled: ScheduledWorker): Promise<void> {
+    await Promise.race([
+      this.#options.startAfter ?? Promise.resolve(),
+      new Promise((resolve) => this.#stopping.signal.addEventListener('abort', resolve)),
+    ]);
+    while (!this.#stopping.signal.aborted) {
+      let busy = false;
+      try {
+        busy = foundWork(await scheduled.worker.runOnce());
+      } catch (error) {
+        this.#options.logger?.warn({ err: error, worker: scheduled.name }, 'worker pass failed');
+      }
+      if (this.#stopping.signal.aborted) break;
+      const pauseMs = busy ? scheduled.busyMs : scheduled.idleMs;
+      // Even a busy worker yields to the event loop so client queries go first (§5).
+      if (pauseMs <= 0) await new Promise((resolve) => setImmediate(resolve));
+      else await this.#clock.sleep(pauseMs, this.#wakeUp.signal);
+    }
+  }
+}
+
+/** A pass found work when any of its counters is non-zero. */
+function foundWork(stats: object): boolean {
+  return Object.values(stats).some((value) => typeof value === 'number' && value > 0);
+}

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { copyBytes, copyPath, eventually, fileDevids, storeFile } from './cluster-files.js';
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, devicesPerNode: 2, classes: { two: 2, three: 3 } });
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const unique = (name: string) => `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+
+/** Waits until the key has exactly `count` copies, and returns their devids. */
+function copiesReach(key: string, count: number): Promise<number[]> {
+  return eventually(cluster, async () => {
+    const devids = await fileDevids(cluster, key);
+    return devids.length === count ? devids : undefined;
+  });
+}
+
+function nodesOf(devids: readonly number[]): Set<unknown> {
+  return new Set(devids.map((devid) => cluster.deviceNode.get(devid)));
+}
+
+describe('replication', () => {
+  it('brings files to 2 and 3 copies on distinct hosts, bytes on every disk', async () => {
+    const files = [
+      { key: unique('two-a'), className: 'two', count: 2 },
+      { key: unique('two-b'), className: 'two', count: 2 },
+      { key: unique('three-a'), className: 'three', count: 3 },
+      { key: unique('three-b'), className: 'three', count: 3 },
+    ];
+    const stored = await Promise.all(
+      files.map(async (file) => {
+        const body = `body of ${file.key}`;
+        return { ...file, body, fid: await storeFile(cluster, file.className, file.key, body) };
+      }),
+    );
+    for (const file of stored) {
+      const devids = await copiesReach(file.key, file.count);
+      expect(nodesOf(devids).size).toBe(file.count);
+      for (const devid of devids) {
+        expect(copyBytes(cluster, devid, file.fid)?.toString()).toBe(file.body);
+      }
+      const info = await cluster.ok(`file_info domain=d&key=${file.key}`);
+      expect(info['devcount']).toBe(String(file.count));
+    }
+  }, 30_000);
+
+  it('removes every copy of a deleted key', async () => {
+    const key = unique('deleted');
+    const fid = await storeFile(cluster, 'two', key, 'short-lived');
+    const devids = await copiesReach(key, 2);
+    await cluster.ok(`delete domain=d&key=${key}`);
+    await eventually(cluster, async () =>
+      devids.every((devid) => !existsSync(copyPath(cluster, devid, fid))) ? true : undefined,
+    );
+    const debug = await cluster.ok(`file_debug fid=${fid}`);
+    expect(debug['devids']).toBeUndefined();
+    expect(debug['delqueue_fid']).toBeUndefined();
+  }, 30_000);
+
+  it('follows updateclass up to 3 copies and back down to 2', async () => {
+    const key = unique('reclassed');
+    const fid = await storeFile(cluster, 'two', key, 'moving between classes');
+    await copiesReach(key, 2);
+    await cluster.ok(`updateclass domain=d&key=${key}&class=three`);
+    const three = await copiesReach(key, 3);
+    expect(nodesOf(three).size).toBe(3);
+    await cluster.ok(`updateclass domain=d&key=${key}&class=two`);
+    const two = await copiesReach(key, 2);
+    expect(nodesOf(two).size).toBe(2);
+    // The surplus copy is gone from its disk too.
+    const removed = three.filter((devid) => !two.includes(devid));
+    await eventually(cluster, async () =>
+      removed.every((devid) => copyBytes(cluster, devid, fid) === undefined) ? true : undefined,
+    );
+  }, 30_000);
+
+  it('re-replicates the copies of a device marked dead', async () => {
+    const key = unique('survivor');
+    const fid = await storeFile(cluster, 'two', key, 'outlives its disk');
+    const before = await copiesReach(key, 2);
+    const lost = before[0]!;
+    const host = [...cluster.nodes].indexOf(cluster.deviceNode.get(lost)!) + 1;
+    await cluster.ok(`set_state host=s${host}&device=${lost}&state=dead`);
+    const after = await eventually(cluster, async () => {
+      const devids = await fileDevids(cluster, key);
+      return devids.length === 2 && !devids.includes(lost) ? devids : undefined;
+    });
+    expect(nodesOf(after).size).toBe(2);
+    for (const devid of after) {
+      expect(copyBytes(cluster, devid, fid)?.toString()).toBe('outlives its disk');
+    }
+  }, 30_000);
+});
