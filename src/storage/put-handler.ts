@@ -39,8 +39,11 @@ export async function handlePut(
   if (!target.ok) return refuseUpload(res, target.status, target.detail);
   const lengthHeader = req.headers['content-length'];
   const chunked = /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? '');
-  // The original stored an empty file here and dropped the body (transcript quirk 9).
-  if (lengthHeader === undefined && !chunked) {
+  // Without Content-Length or chunked coding an HTTP/1.1 request has an empty body (RFC 9112
+  // §6.3): LWP sends such a PUT to create an empty file before ranged writes (largefile).
+  // An HTTP/1.0 client may mean "body until close", which the original silently dropped,
+  // storing an empty file (transcript quirk 9), so that is refused.
+  if (lengthHeader === undefined && !chunked && req.httpVersionMinor === 0) {
     return refuseUpload(res, 411, 'Content-Length required');
   }
   const range = parseContentRange(req.headers['content-range']);

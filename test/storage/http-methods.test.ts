@@ -254,6 +254,20 @@ describe('PUT', () => {
     expect((await get(path)).status).toBe(404);
   });
 
+  it('stores an empty file for an HTTP/1.1 PUT without Content-Length (no body by definition)', async () => {
+    const path = freshPath();
+    const created = await rawRequest(
+      node.http,
+      `PUT ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(created.status).toBe(200);
+    const fetched = await get(path);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.length).toBe(0);
+    expect((await put(path, 'abc', { 'Content-Range': 'bytes 0-2/*' })).status).toBe(200);
+    expect((await get(path)).body.toString()).toBe('abc');
+  });
+
   it('verifies Content-MD5: 201 when it matches, 400 and nothing stored when not', async () => {
     const path = freshPath();
     const good = createHash('md5').update('.').digest('base64');
