@@ -1,7 +1,7 @@
-import { stat, unlink } from 'node:fs/promises';
+import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { refuseUpload, SERVER_HEADER, sendPage } from './http-replies.js';
+import { refuseUpload, SERVER_HEADER, sendPage, statusForWriteError } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { parseWriteTarget } from './request-target.js';
 
@@ -61,4 +61,43 @@ export async function handleMkcol(
   const info = await stat(folder).catch(() => null);
   if (!info?.isDirectory()) return refuseUpload(res, 409, 'A file is in the way');
   sendPage(res, status);
+}
+
+/**
+ * MOVE (§3.5), for the client's `edit_file`: renames one file to the path in the
+ * `Destination` header (an absolute URL or a path) on the same device, replacing what is
+ * there. 201 when the destination was new, 204 when it was replaced, 404 when the source
+ * is missing. Perlbal answered 400; the spec allows implementing it.
+ */
+export async function handleMove(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const source = parseWriteTarget(req.url ?? '/');
+  if (!source.ok) return refuseUpload(res, source.status, source.detail);
+  const header = req.headers['destination'] as string | undefined;
+  if (!header) return refuseUpload(res, 400, 'Destination required');
+  const destination = parseWriteTarget(header);
+  if (!destination.ok) return refuseUpload(res, destination.status, destination.detail);
+  if (source.segments[0] !== destination.segments[0]) {
+    return refuseUpload(res, 400, 'MOVE must stay on one device');
+  }
+  const from = await ctx.fs.resolveWrite(source.segments, false);
+  if (!from.ok) return refuseUpload(res, from.status === 409 ? 400 : from.status, from.detail);
+  const to = await ctx.fs.resolveWrite(destination.segments, true);
+  if (!to.ok) return refuseUpload(res, to.status, to.detail);
+  const existed = (await lstat(to.path).catch(() => null)) !== null;
+  try {
+    await ctx.pathLocks.run(to.path, () => rename(from.path, to.path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return sendPage(res, 404);
+    return sendPage(res, statusForWriteError(code));
+  }
+  ctx.digests.forget(from.path);
+  ctx.digests.forget(to.path);
+  if (!existed) return sendPage(res, 201);
+  res.writeHead(204, { Server: SERVER_HEADER });
+  res.end();
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { handleDelete, handleMkcol } from './delete-handler.js';
+import { handleDelete, handleMkcol, handleMove } from './delete-handler.js';
 import { handleGet } from './get-handler.js';
 import { SERVER_HEADER, sendPage } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
@@ -84,8 +84,10 @@ function dispatch(
       return handleDelete(ctx, req, res);
     case 'MKCOL':
       return handleMkcol(ctx, req, res);
+    case 'MOVE':
+      return handleMove(ctx, req, res);
     default:
-      // Perlbal answers every other method (POST, OPTIONS, MOVE, ...) with 400 (§3.1).
+      // Perlbal answers every other method (POST, OPTIONS, PROPFIND, ...) with 400 (§3.1).
       res.shouldKeepAlive = false;
       sendPage(res, 400, '', { Connection: 'close' });
       return Promise.resolve();

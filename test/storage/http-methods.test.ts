@@ -394,12 +394,31 @@ describe('DELETE, MKCOL and other methods', () => {
     expect((await rawRequest(node.http, http10('MKCOL', '/dev77/x/'))).status).toBe(404);
   });
 
-  it('answers POST, OPTIONS, MOVE and PROPFIND with 400, as Perlbal did', async () => {
-    for (const method of ['POST', 'OPTIONS', 'MOVE', 'PROPFIND']) {
+  it('answers POST, OPTIONS and PROPFIND with 400, as Perlbal did', async () => {
+    for (const method of ['POST', 'OPTIONS', 'PROPFIND']) {
       const response = await rawRequest(node.http, http10(method, '/dev1/usage'));
       expect(response.status, method).toBe(400);
       expect(response.headers['content-length'], method).toBe('27');
     }
+  });
+
+  it('MOVEs a file within its device to the Destination URL (edit_file)', async () => {
+    const from = freshPath();
+    const to = freshPath();
+    await put(from, 'edit me');
+    const move = (source: string, destination: string) =>
+      rawRequest(node.http, http10('MOVE', source, undefined, `Destination: ${destination}\r\n`));
+    expect((await move(from, `${base}${to}`)).status).toBe(201);
+    expect((await get(from)).status).toBe(404);
+    expect((await get(to)).body.toString()).toBe('edit me');
+    await put(from, 'newer');
+    expect((await move(from, to)).status).toBe(204);
+    expect((await get(to)).body.toString()).toBe('newer');
+    expect((await move(from, to)).status).toBe(404);
+    expect((await move(to, freshPath(2))).status).toBe(400);
+    expect((await move(to, '/dev1/../x')).status).toBe(400);
+    expect((await rawRequest(node.http, http10('MOVE', to))).status).toBe(400);
+    expect((await get(to)).body.toString()).toBe('newer');
   });
 
   it('serves its counters at /_stats', async () => {

@@ -29,6 +29,9 @@ const OURS: Record<string, { status: number; contentRange?: string; body?: strin
   'http.mkcol_existing': { status: 200 },
   'http.mkcol_nested': { status: 201 },
   'http.mkcol_noslash': { status: 201 },
+  // MOVE is implemented for edit_file (spec §3.5 allows it).
+  'http.move': { status: 201 },
+  'http.get_moved': { status: 200, body: '.' },
 };
 /** Records whose Content-Length is of an HTML page or usage figures we word differently. */
 const OWN_LENGTH = new Set(['http.get_usage', 'http.get_usage_dblslash', 'http.put_good_md5']);
