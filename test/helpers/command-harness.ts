@@ -8,6 +8,7 @@ import {
   type ServiceOptions,
   type TrackerServicesHandle,
 } from '../../src/tracker/services.js';
+import type { Backend } from './meta-backends.js';
 import { okPairs } from './transcripts.js';
 
 /** A dispatcher on a fresh SQLite database, driven through `handleLine()` with no socket. */
@@ -22,12 +23,18 @@ export interface CommandHarness {
   close(): Promise<void>;
 }
 
+/**
+ * `backend` picks the engine (a fresh, uniquely named database that close() drops);
+ * SQLite in a temp folder by default.
+ */
 export async function commandHarness(
   options: Partial<ServiceOptions> = {},
+  backend?: Backend,
 ): Promise<CommandHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'mogile-cmd-'));
+  const database = backend ? await backend.freshDatabase() : undefined;
   const services = await createTrackerServices({
-    dbUrl: `sqlite:${join(dir, 'meta.db')}`,
+    dbUrl: database?.url ?? `sqlite:${join(dir, 'meta.db')}`,
     hostname: 'test-tracker',
     ...options,
   });
@@ -57,6 +64,7 @@ export async function commandHarness(
     },
     async close() {
       await services.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
