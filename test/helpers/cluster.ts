@@ -4,6 +4,7 @@ import {
   removeDocroot,
   startNode,
 } from '../storage/node-harness.js';
+import type { Backend } from './meta-backends.js';
 import { TrackerConnection } from './tracker-connection.js';
 import { type SpawnedTracker, type SpawnTrackerOptions, spawnTracker } from './tracker-process.js';
 import { okPairs } from './transcripts.js';
@@ -14,6 +15,8 @@ export interface ClusterOptions {
   readonly tracker?: SpawnTrackerOptions;
   /** Classes to create in domain `d`, e.g. `{ two: 2 }`. */
   readonly classes?: Record<string, number>;
+  /** The metadata engine: a fresh database of this backend, dropped by stop(). */
+  readonly backend?: Backend;
 }
 
 export interface TestCluster {
@@ -41,9 +44,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const deviceNode = new Map<number, NodeProcess>();
   let tracker: SpawnedTracker | undefined;
   let connection: TrackerConnection | undefined;
+  let database: { url: string; drop(): Promise<void> } | undefined;
   const stop = async () => {
     connection?.close();
     await tracker?.stop();
+    await database?.drop();
     for (const node of nodes) {
       await node.stop();
       removeDocroot(node.docroot);
@@ -56,7 +61,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       nodes.push(node);
       for (const devid of devids) deviceNode.set(devid, node);
     }
-    tracker = await spawnTracker(options.tracker);
+    database = await options.backend?.freshDatabase();
+    tracker = await spawnTracker({
+      ...options.tracker,
+      ...(database && { db: database.url }),
+    });
     connection = await TrackerConnection.open(tracker.port);
     const conn = connection;
     const ok = async (line: string) => {
