@@ -57,7 +57,7 @@ export async function downloadFirstGood(
       // pipeline, not pipe: a node failing mid-body must error the caller's stream, and a
       // caller that stops reading must release the node's connection.
       const verifier = new VerifyingStream(copy.expected, copy.lengthBytes, expected, path);
-      return pipeline(copy.body, verifier, () => undefined);
+      return pipeline(failuresNamed(copy.body, path), verifier, () => undefined);
     } catch (error) {
       if (options.signal?.aborted) throw aborted(options.signal);
       failures.push(error instanceof MogileClientError ? error : storageError(path, error));
@@ -240,6 +240,15 @@ function header(
 ): string | undefined {
   const value = headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A node that fails mid-body surfaces as ESTORAGE naming the copy, like every other failure. */
+async function* failuresNamed(body: Readable, path: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk as Buffer;
+  } catch (error) {
+    throw storageError(path, error);
+  }
 }
 
 function streamOf(bytes: Buffer): Readable {
