@@ -248,7 +248,10 @@ export class Replicator {
         const failcount =
           outcome.result === 'too_happy' && outcome.removed > 0 ? 0 : task.failcount;
         if (outcome.result !== 'too_happy') {
-          const detail = 'reason' in outcome ? `: ${outcome.reason}` : '';
+          // source_down after a failed copy: keep the copy's error, it says what went wrong.
+          const previous = this.#lastErrors.get(task.fid);
+          const detail =
+            'reason' in outcome ? `: ${outcome.reason}` : previous ? ` (${previous})` : '';
           this.#remember(task.fid, `${outcome.result}${detail}`);
         }
         const delay = replicationRetryDelay(failcount, this.#random);

@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fidPath } from '../../src/protocol/fid-path.js';
+import { createTrackerServices, type TrackerServicesHandle } from '../../src/tracker/services.js';
+import { DeleteWorker } from '../../src/workers/delete-worker.js';
+import { FidLocks } from '../../src/workers/fid-locks.js';
+import { NodeCopier } from '../../src/workers/node-copy.js';
+import { Reaper } from '../../src/workers/reaper.js';
+import { Replicator } from '../../src/workers/replicator.js';
+import { END_OF_TIME } from '../../src/workers/retry-delays.js';
+import { TempfileSweeper } from '../../src/workers/tempfile-sweeper.js';
+import {
+  makeDocroot,
+  type NodeProcess,
+  removeDocroot,
+  startNode,
+} from '../storage/node-harness.js';
+
+// Workers driven step by step through runOnce(), against a real SQLite store and two real
+// storage nodes (s1: dev1, dev2; s2: dev3), with the automatic runner switched off.
+let dir: string;
+let services: TrackerServicesHandle;
+const nodes: NodeProcess[] = [];
+let copier: NodeCopier;
+let dmid: number;
+let nextKey = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mogile-workers-'));
+  nodes.push(await startNode(makeDocroot([1, 2])), await startNode(makeDocroot([3])));
+  services = await createTrackerServices({
+    dbUrl: `sqlite:${join(dir, 'm.db')}`,
+    jobMaster: false,
+  });
+  const { meta } = services;
+  dmid = (await meta.createDomain('d')).dmid;
+  for (const [n, node] of nodes.entries()) {
+    const host = await meta.createHost(`s${n + 1}`, '127.0.0.1', {
+      status: 'alive',
+      httpPort: node.http.port,
+    });
+    for (const devid of n === 0 ? [1, 2] : [3]) {
+      await meta.createDevice({ devid, hostid: host.hostid, status: 'alive', weight: 100 });
+    }
+  }
+  await services.cluster.refresh();
+  await services.monitor.runRound();
+  await services.cluster.refresh();
+  copier = new NodeCopier({
+    nodes: services.nodes,
+    mogstoredStreamPort: 0,
+    headersTimeoutMs: 5000,
+  });
+}, 30_000);
+
+afterAll(async () => {
+  await copier?.close();
+  await services?.close();
+  for (const node of nodes) {
+    await node.stop();
+    removeDocroot(node.docroot);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const md5 = (text: string) => new Uint8Array(createHash('md5').update(text).digest());
+
+function nodeOf(devid: number): NodeProcess {
+  return devid === 3 ? nodes[1]! : nodes[0]!;
+}
+
+async function putCopy(devid: number, fid: number, body: string): Promise<void> {
+  const url = `http://127.0.0.1:${nodeOf(devid).http.port}${fidPath(devid, fid)}`;
+  const response = await request(url, { method: 'PUT', body });
+  await response.body.dump();
+  expect(response.statusCode).toBe(200);
+}
+
+function onDisk(devid: number, fid: number): boolean {
+  return existsSync(join(nodeOf(devid).docroot, fidPath(devid, fid)));
+}
+
+/** A committed file with one copy on `devid`; `checksumOf` sets its stored MD5. */
+async function storedFile(devid: number, body: string, checksumOf = body): Promise<number> {
+  const now = services.nowSeconds();
+  const key = `k${nextKey++}`;
+  const fid = await services.meta.reserveTempfile({
+    dmid,
+    classid: 0,
+    key,
+    devids: [devid],
+    createdSeconds: now,
+  });
+  await putCopy(devid, fid, body);
+  await services.meta.claimTempfile(fid);
+  await services.meta.commitFile({
+    fid,
+    dmid,
+    key,
+    classid: 0,
+    lengthBytes: Buffer.byteLength(body),
+    devid,
+    checksum: { hashtype: 1, digest: md5(checksumOf) },
+    nowSeconds: now,
+  });
+  return fid;
+}
+
+describe('replicator', () => {
+  it('copies to another host and records the copy only after it verified', async () => {
+    const replicator = new Replicator({ services, fidLocks: new FidLocks() });
+    const fid = await storedFile(1, 'replicate me');
+    const stats = await replicator.runOnce();
+    expect(stats).toMatchObject({ claimed: 1, done: 1, copiesMade: 1 });
+    expect(await services.meta.fileDevids(fid)).toEqual([1, 3]);
+    expect(onDisk(3, fid)).toBe(true);
+    expect((await services.meta.findFileByFid(fid))?.devcount).toBe(2);
+    await replicator.close();
+  });
+
+  it('refuses a source whose bytes do not match the checksum, and says why', async () => {
+    const replicator = new Replicator({ services, fidLocks: new FidLocks() });
+    const fid = await storedFile(1, 'rotten bytes', 'the bytes we were promised');
+    const stats = await replicator.runOnce();
+    expect(stats).toMatchObject({ claimed: 1, deferred: 1, copiesMade: 0 });
+    expect(await services.meta.fileDevids(fid)).toEqual([1]);
+    expect(replicator.lastError(fid)).toMatch(/checksum mismatch/);
+    const queued = (await services.meta.fidQueues(fid)).replicate!;
+    expect(queued.failcount).toBe(1);
+    expect(queued.nexttry).toBeGreaterThan(services.nowSeconds() + 5);
+    await replicator.close();
+  });
+
+  it('parks a fid without any copy until someone intervenes', async () => {
+    const replicator = new Replicator({ services, fidLocks: new FidLocks() });
+    const fid = await storedFile(1, 'about to vanish');
+    await services.meta.dropCopyRow(fid, 1);
+    await replicator.runOnce();
+    expect((await services.meta.fidQueues(fid)).replicate?.nexttry).toBe(END_OF_TIME);
+    expect(replicator.lastError(fid)).toMatch(/no_source/);
+    await replicator.close();
+  });
+});
+
+describe('delete worker and tempfile sweeper', () => {
+  it('deletes live copies and drops rows of unknown and dead devices', async () => {
+    const fid = await storedFile(1, 'doomed');
+    await services.meta.finishQueueRow('file_to_replicate', fid);
+    await putCopy(3, fid, 'doomed');
+    await services.meta.addFileCopy(fid, 3, services.nowSeconds());
+    // dev99 was never registered: the original would re-claim this item forever (§7.1).
+    await services.meta.addFileCopy(fid, 99, services.nowSeconds());
+    await services.meta.deleteFile(fid, services.nowSeconds());
+    const worker = new DeleteWorker({ services, fidLocks: new FidLocks(), copier });
+    const stats = await worker.runOnce();
+    expect(stats).toMatchObject({ claimed: 1, done: 1, copiesDeleted: 2 });
+    expect(onDisk(1, fid) || onDisk(3, fid)).toBe(false);
+    expect(await services.meta.fidQueues(fid)).toEqual({ queued: [] });
+    expect(await services.meta.fileDevids(fid)).toEqual([]);
+    expect(await services.meta.getChecksum(fid)).toBeUndefined();
+  });
+
+  it('queues an upload abandoned for an hour for deletion, then deletes what arrived', async () => {
+    const fid = await services.meta.reserveTempfile({
+      dmid,
+      classid: 0,
+      key: 'abandoned',
+      devids: [1, 3],
+      createdSeconds: services.nowSeconds() - 7200,
+    });
+    await putCopy(1, fid, 'half an upload');
+    expect(await new TempfileSweeper({ services }).runOnce()).toEqual({ swept: 1 });
+    expect((await services.meta.fidQueues(fid)).tempfile).toBeUndefined();
+    await new DeleteWorker({ services, fidLocks: new FidLocks(), copier }).runOnce();
+    expect(onDisk(1, fid)).toBe(false);
+    expect(await services.meta.fileDevids(fid)).toEqual([]);
+  });
+});
+
+describe('reaper', () => {
+  it('re-queues a dead device’s copies in bounded batches', async () => {
+    const fids: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const fid = await storedFile(2, `on a dying disk ${i}`);
+      await services.meta.finishQueueRow('file_to_replicate', fid);
+      fids.push(fid);
+    }
+    await services.meta.updateDevice(2, { status: 'dead' });
+    await services.cluster.refresh();
+    const reaper = new Reaper({ services, batchSize: 2 });
+    expect(await reaper.runOnce()).toEqual({ reaped: 2 });
+    expect(await reaper.runOnce()).toEqual({ reaped: 2 });
+    expect(await reaper.runOnce()).toEqual({ reaped: 1 });
+    expect(await reaper.runOnce()).toEqual({ reaped: 0 });
+    for (const fid of fids) {
+      expect(await services.meta.fileDevids(fid)).toEqual([]);
+      expect((await services.meta.fidQueues(fid)).replicate?.nexttry).toBeGreaterThan(0);
+    }
+    await services.meta.updateDevice(2, { status: 'alive' });
+    await services.cluster.refresh();
+  });
+});
