@@ -1,27 +1,29 @@
-import { createHash, type Hash } from 'node:crypto';
 import { writev } from 'node:fs';
 import { Writable } from 'node:stream';
-import type { FileDigest } from './digest-store.js';
+import type { BodyDigest, BodyHasher } from './hash-offload.js';
 
 /** Writes are batched up to this much; it bounds the memory one upload can hold. */
 const HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
+/** Hashing may lag the disk by this much before the sink stops taking data. */
+const MAX_HASH_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 /**
  * The sink of a PUT: writes the body into an open file at consecutive positions and
- * hashes it (MD5 and SHA-1) on the way. Each batch is handed to the disk first and hashed
- * while the write runs on the thread pool, so hashing overlaps with I/O. Node batches the
- * chunks that arrive during a write into one writev call.
+ * hashes it (MD5 and SHA-1) on the way. Each batch is handed to the disk first and then
+ * to the hasher, so hashing overlaps with I/O; Node batches the chunks that arrive during a
+ * write into one writev call. Backpressure covers both the disk and the hasher.
  */
 export class DigestFileSink extends Writable {
   readonly #fd: number;
+  readonly #hasher: BodyHasher;
   #position: number;
   #bytesWritten = 0;
-  readonly #md5: Hash = createHash('md5');
-  readonly #sha1: Hash = createHash('sha1');
 
-  constructor(fd: number, startPosition = 0) {
+  constructor(fd: number, hasher: BodyHasher, startPosition = 0) {
     super({ highWaterMark: HIGH_WATER_MARK_BYTES, decodeStrings: true });
     this.#fd = fd;
+    this.#hasher = hasher;
     this.#position = startPosition;
   }
 
@@ -29,13 +31,9 @@ export class DigestFileSink extends Writable {
     return this.#bytesWritten;
   }
 
-  /** Finalises both hashes; call once, after the stream has finished. */
-  digest(): { digest: FileDigest; md5Base64: string } {
-    const md5 = this.#md5.digest();
-    return {
-      digest: { md5: md5.toString('hex'), sha1: this.#sha1.digest('hex') },
-      md5Base64: md5.toString('base64'),
-    };
+  /** The digests of everything written; call once, after the stream has finished. */
+  digest(): Promise<BodyDigest> {
+    return this.#hasher.finish();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (e?: Error) => void): void {
@@ -52,6 +50,11 @@ export class DigestFileSink extends Writable {
     );
   }
 
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (error) this.#hasher.abandon();
+    callback(error);
+  }
+
   #writeBatch(buffers: Buffer[], callback: (e?: Error) => void): void {
     let total = 0;
     for (const buffer of buffers) total += buffer.length;
@@ -60,15 +63,12 @@ export class DigestFileSink extends Writable {
     writeFully(this.#fd, buffers, position, (error) => {
       if (error) return callback(error);
       this.#bytesWritten += total;
-      callback();
+      if (this.#hasher.backlogBytes <= MAX_HASH_BACKLOG_BYTES) return callback();
+      this.#hasher.whenBacklogAtMost(MAX_HASH_BACKLOG_BYTES / 2).then(() => callback());
     });
-    for (const buffer of buffers) {
-      this.#md5.update(buffer);
-      this.#sha1.update(buffer);
-    }
+    this.#hasher.update(buffers);
   }
 }
-
 /** writev until every byte is on disk (regular files rarely write short, but may). */
 function writeFully(
   fd: number,

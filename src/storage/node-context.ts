@@ -1,6 +1,8 @@
 import type { ConfinedFs } from './confined-fs.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { DigestStore } from './digest-store.js';
+import type { FolderSync } from './folder-sync.js';
+import type { HashOffload } from './hash-offload.js';
 import type { StorageStats } from './storage-stats.js';
 
 /** Minimal logger shape (pino fits it); the CLI passes pino, tests may pass nothing. */
@@ -16,6 +18,10 @@ export interface NodeContext {
   readonly fs: ConfinedFs;
   readonly digests: DigestStore;
   readonly stats: StorageStats;
+  /** Shared folder fsyncs after renames. */
+  readonly folderSync: FolderSync;
+  /** Hashes large uploads on a worker thread. */
+  readonly hashOffload: HashOffload;
   readonly logger: StorageLogger | undefined;
   /** Serialises partial (Content-Range) writes to the same file. */
   readonly pathLocks: PathLocks;

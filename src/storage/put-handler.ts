@@ -7,6 +7,7 @@ import type { Device } from './device-registry.js';
 import { DigestFileSink } from './digest-sink.js';
 import type { FileDigest, FileVersion } from './digest-store.js';
 import { addDigestHeaders } from './get-handler.js';
+import { InlineHasher } from './hash-offload.js';
 import { refuseUpload, sendPage, statusForWriteError } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { parseWriteTarget } from './request-target.js';
@@ -22,6 +23,9 @@ interface ReceivedBody {
 }
 
 class ClientGone extends Error {}
+
+/** Uploads of at least this size are hashed on the worker thread. */
+const OFFLOAD_HASH_BYTES = 1024 * 1024;
 
 /**
  * PUT (spec/storage-node.md §3.3). The body streams into a temp file while it is hashed;
@@ -112,17 +116,29 @@ async function receiveBody(
   device: Device,
 ): Promise<ReceivedBody> {
   const { path, file } = await createTempFile(device);
-  const sink = new DigestFileSink(file.fd);
+  // Small bodies hash inline; large or unknown-size ones on the hash worker.
+  const declared = Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY);
+  const hasher = declared >= OFFLOAD_HASH_BYTES ? ctx.hashOffload.open() : new InlineHasher();
+  const sink = new DigestFileSink(file.fd, hasher);
   try {
     await streamInto(req, sink);
   } catch (error) {
+    hasher.abandon();
     await file.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     ctx.stats.bytesIn(sink.bytesWritten);
     throw error;
   }
   ctx.stats.bytesIn(sink.bytesWritten);
-  const { digest, md5Base64 } = sink.digest();
+  let digests: Awaited<ReturnType<DigestFileSink['digest']>>;
+  try {
+    digests = await sink.digest();
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+  const { digest, md5Base64 } = digests;
   return { tempPath: path, file, bytes: sink.bytesWritten, digest, md5Base64 };
 }
 
@@ -193,7 +209,8 @@ async function commitWhole(
   await timedSync(ctx, body.file);
   await body.file.close();
   await rename(body.tempPath, finalPath);
-  await syncFolder(ctx, dirname(finalPath));
+  // The rename is durable only once its folder is synced (architecture.md §4 rule 6).
+  await ctx.folderSync.sync(dirname(finalPath));
   return version;
 }
 
@@ -236,16 +253,6 @@ async function timedSync(ctx: NodeContext, file: FileHandle): Promise<void> {
   const started = performance.now();
   await file.sync();
   ctx.stats.fsync(performance.now() - started);
-}
-
-/** The rename is durable only once its folder is synced (architecture.md §4 rule 6). */
-export async function syncFolder(ctx: NodeContext, folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await timedSync(ctx, handle);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Base64 of a 16-byte MD5 (padding optional), normalised with padding; null if absent. */

@@ -6,6 +6,8 @@ import { ConfinedFs } from './confined-fs.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DigestStore } from './digest-store.js';
 import { UtilizationSampler } from './disk-utilization.js';
+import { FolderSync } from './folder-sync.js';
+import { HashOffload } from './hash-offload.js';
 import { createStorageHttpServer } from './http-server.js';
 import { type NodeContext, PathLocks, type StorageLogger } from './node-context.js';
 import { createSideChannel, type SideChannel } from './side-channel.js';
@@ -53,11 +55,14 @@ export async function startStorageNode(
   }
   const registry = new DeviceRegistry(docrootReal);
   await registry.scan();
+  const stats = new StorageStats();
   const ctx: NodeContext = {
     registry,
     fs: new ConfinedFs(registry, docrootReal),
     digests: new DigestStore(),
-    stats: new StorageStats(),
+    stats,
+    folderSync: new FolderSync((durationMs) => stats.fsync(durationMs)),
+    hashOffload: new HashOffload(),
     logger: extras.logger,
     pathLocks: new PathLocks(),
   };
@@ -81,7 +86,9 @@ export async function startStorageNode(
     : null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
-    closing ??= closeAll(http, side, watch, usageTimer, config.closeGraceMs);
+    closing ??= closeAll(http, side, watch, usageTimer, config.closeGraceMs).then(() =>
+      ctx.hashOffload.close(),
+    );
     return closing;
   };
   const side = config.sideListen
