@@ -16,6 +16,10 @@ export interface OpenOptions {
   readonly password?: string;
   /** Size of the connection pool for PostgreSQL and MySQL. */
   readonly poolSize?: number;
+  /** How long opening one connection may take (PostgreSQL and MySQL). */
+  readonly connectTimeoutMs?: number;
+  /** Statements running longer are cancelled by the server (PostgreSQL). */
+  readonly statementTimeoutMs?: number;
 }
 
 /**
@@ -30,6 +34,8 @@ export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapt
     user: options.user,
     password: options.password,
     poolSize: options.poolSize,
+    connectTimeoutMs: options.connectTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
   };
   if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresAdapter(server);
   if (/^(mysql|mariadb):\/\//i.test(url)) return createMysqlAdapter(server);

@@ -47,6 +47,22 @@ export interface TrackerConfig {
   readonly pipelineDepth: number;
   /** How long a graceful stop waits for in-flight requests before cutting them off. */
   readonly shutdownTimeoutMs: number;
+  /** Each request's deadline, from its arrival; a read past it answers `ERR timeout`. */
+  readonly requestTimeoutMs: number;
+  /** A reply that would leave later than this after its request closes the connection. */
+  readonly staleReplyAfterMs: number;
+  /**
+   * A request that arrives while an earlier one has waited this long with no reply means
+   * the client gave up on it (client-expectations.md §9.2, PHP); the connection closes.
+   * 0 turns the check off.
+   */
+  readonly abandonedAfterMs: number;
+  /** Connections in the tracker's one database pool (architecture.md §5). */
+  readonly dbPoolSize: number;
+  /** The longest a request waits for a free database connection before `ERR db_busy`. */
+  readonly dbQueueTimeoutMs: number;
+  /** Requests that may wait for a database connection; more get `ERR db_busy` at once. */
+  readonly dbQueueLimit: number;
 }
 
 export class TrackerConfigError extends Error {
@@ -117,6 +133,12 @@ function defaults(): Draft {
     idleTimeoutMs: 600_000,
     pipelineDepth: 1,
     shutdownTimeoutMs: 30_000,
+    requestTimeoutMs: 2000,
+    staleReplyAfterMs: 2500,
+    abandonedAfterMs: 100,
+    dbPoolSize: 8,
+    dbQueueTimeoutMs: 1000,
+    dbQueueLimit: 256,
   };
 }
 
@@ -136,6 +158,10 @@ const boolean = (text: string) => {
   if (['1', 'true', 'yes', 'on', ''].includes(lower)) return true;
   if (['0', 'false', 'no', 'off'].includes(lower)) return false;
   return undefined;
+};
+const positiveSecondsAsMs = (text: string) => {
+  const ms = secondsAsMs(text);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 };
 const text = (value: string) => value;
 
@@ -157,6 +183,7 @@ const PORT = 'a port number from 1 to 65535';
 const COUNT = 'a whole number of at least 1';
 const NUMBER = 'a whole number';
 const SECONDS = 'a number of seconds';
+const POSITIVE_SECONDS = 'a number of seconds above 0';
 const BOOLEAN = '1 or 0 (true/false, yes/no, on/off)';
 
 /** Every key the tracker reads, by its config-file name. */
@@ -210,6 +237,12 @@ export const TRACKER_CONFIG_KEYS: Readonly<Record<string, Apply>> = {
   idle_timeout: field('idleTimeoutMs', secondsAsMs, SECONDS),
   pipeline_depth: field('pipelineDepth', integer(1, 1000), 'a whole number from 1 to 1000'),
   shutdown_timeout: field('shutdownTimeoutMs', secondsAsMs, SECONDS),
+  request_timeout: field('requestTimeoutMs', positiveSecondsAsMs, POSITIVE_SECONDS),
+  stale_reply_after: field('staleReplyAfterMs', positiveSecondsAsMs, POSITIVE_SECONDS),
+  abandoned_after: field('abandonedAfterMs', secondsAsMs, SECONDS),
+  db_pool_size: field('dbPoolSize', integer(1, 1000), 'a whole number from 1 to 1000'),
+  db_queue_timeout: field('dbQueueTimeoutMs', secondsAsMs, SECONDS),
+  db_queue_limit: field('dbQueueLimit', integer(0, 100_000), 'a whole number up to 100000'),
   // Obsolete options the original accepts and ignores.
   no_http: () => undefined,
   workerport: () => undefined,
@@ -267,6 +300,13 @@ function finish(draft: Draft): TrackerConfig {
   const { listenSpecs, listenerJobs, ...rest } = draft;
   const specs = listenSpecs ?? ['0.0.0.0'];
   if (specs.length === 0) throw new TrackerConfigError('invalid listen: no address given');
+  if (draft.staleReplyAfterMs < draft.requestTimeoutMs) {
+    // An ERR timeout sent at the deadline must not itself count as a stale reply.
+    throw new TrackerConfigError(
+      `invalid stale_reply_after "${draft.staleReplyAfterMs / 1000}": expected at least ` +
+        `request_timeout (${draft.requestTimeoutMs / 1000} s)`,
+    );
+  }
   const listen = specs.map((spec) => Object.freeze(parseListen(spec, draft.confPort)));
   return Object.freeze({
     ...rest,

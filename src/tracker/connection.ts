@@ -14,6 +14,12 @@ export interface ConnectionOptions {
   readonly pipelineDepth: number;
   /** Close when the client has not read our replies for this long (spec §4: 120 s). */
   readonly writeStallMs: number;
+  /**
+   * A new request after this long of silence, while an earlier one is unanswered, means
+   * the client gave up waiting and will read the late reply as the answer to the new
+   * request (client-expectations.md §9.2, PHP): the connection closes. 0 or absent: off.
+   */
+  readonly abandonedAfterMs?: number;
 }
 
 /** A complete line waiting to start, with when it arrived (for `!recent`). */
@@ -25,8 +31,11 @@ interface QueuedLine {
 /** A request whose reply has a fixed place in the connection's reply order. */
 interface ReplySlot {
   readonly seq: number;
+  readonly receivedAtMs: number;
   done: boolean;
   reply: string | null;
+  /** performance.now() time after which the reply must not be written (§4.2). */
+  staleAtMs: number;
 }
 
 /** Lines read ahead of execution before the socket stops reading (backpressure). */
@@ -55,6 +64,8 @@ export class ClientConnection {
   #writeBlocked = false;
   #draining = false;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** When the last reply went out: a client reading replies is not abandoning requests. */
+  #lastReplyAtMs = 0;
   #stallTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -113,6 +124,7 @@ export class ClientConnection {
         this.#lineTooLong(line.length);
         return;
       }
+      if (this.#abandonsEarlierRequest(line, receivedAtMs)) return;
       this.#lines.push({ bytes: line, receivedAtMs });
     }
     if (start < chunk.length) {
@@ -125,6 +137,27 @@ export class ClientConnection {
     }
     if (this.#lines.length >= MAX_QUEUED_LINES) this.#socket.pause();
     this.#pump();
+  }
+
+  /**
+   * True (and the connection is closing) when `line` is a request sent after the client
+   * stopped waiting for an earlier one. A pipelining client sends its requests together
+   * or right after reading a reply; a client that timed out sends after a silence.
+   */
+  #abandonsEarlierRequest(line: Buffer, receivedAtMs: number): boolean {
+    const limitMs = this.#options.abandonedAfterMs ?? 0;
+    if (limitMs <= 0 || line.toString('latin1').trim() === '') return false;
+    const oldest = this.#slots[0] ?? this.#lines[0];
+    if (!oldest) return false;
+    const silentMs = receivedAtMs - Math.max(oldest.receivedAtMs, this.#lastReplyAtMs);
+    if (silentMs < limitMs) return false;
+    this.#options.logger.warn(
+      { clientIp: this.clientIp, silentMs: Math.round(silentMs), unanswered: this.#slots.length },
+      'client sent a request while an earlier one was unanswered; closing the connection so ' +
+        'the late reply cannot answer the wrong request',
+    );
+    this.#socket.destroy();
+    return true;
   }
 
   #lineTooLong(bytes: number): void {
@@ -151,12 +184,24 @@ export class ClientConnection {
   }
 
   #start(line: QueuedLine): void {
-    const slot: ReplySlot = { seq: this.#nextSeq++, done: false, reply: null };
+    const slot: ReplySlot = {
+      seq: this.#nextSeq++,
+      receivedAtMs: line.receivedAtMs,
+      done: false,
+      reply: null,
+      staleAtMs: Number.POSITIVE_INFINITY,
+    };
     this.#slots.push(slot);
     this.#running += 1;
     this.#disarmIdleTimer();
-    this.#options.dispatcher.handleLine(line.bytes, this.#context, line.receivedAtMs).then(
-      (reply) => this.#complete(slot.seq, reply),
+    const { dispatcher } = this.#options;
+    const dispatched = dispatcher.handleRequest
+      ? dispatcher.handleRequest(line.bytes, this.#context, line.receivedAtMs)
+      : dispatcher
+          .handleLine(line.bytes, this.#context, line.receivedAtMs)
+          .then((reply) => ({ reply, staleAtMs: Number.POSITIVE_INFINITY }));
+    dispatched.then(
+      ({ reply, staleAtMs }) => this.#complete(slot.seq, reply, staleAtMs),
       (error: unknown) => {
         // Dispatch answers every failure itself; if it still rejects, this request's
         // place in the reply order cannot be filled, so the connection must go (§9.3.4).
@@ -166,7 +211,7 @@ export class ClientConnection {
     );
   }
 
-  #complete(seq: number, reply: string | null): void {
+  #complete(seq: number, reply: string | null, staleAtMs: number): void {
     if (this.#socket.destroyed) return; // the client left: the result is dropped
     this.#running -= 1;
     const slot = this.#slots.find((candidate) => candidate.seq === seq);
@@ -180,13 +225,37 @@ export class ClientConnection {
     }
     slot.done = true;
     slot.reply = reply;
+    slot.staleAtMs = staleAtMs;
     while (this.#slots[0]?.done) {
       const ready = this.#slots.shift()!;
-      if (ready.reply !== null) this.#write(ready.reply);
+      if (ready.reply === null) continue;
+      if (performance.now() > ready.staleAtMs) {
+        this.#closeForStaleReply(ready);
+        return;
+      }
+      this.#lastReplyAtMs = performance.now();
+      this.#write(ready.reply);
     }
     this.#pump();
     this.#endIfSettled();
     this.#armIdleTimer();
+  }
+
+  /**
+   * A client that waited less long than this reply took may already have sent its next
+   * request; written now, this reply would answer it. Closing is the safe answer
+   * (client-expectations.md §9.3 item 4); replies queued behind it go with the connection.
+   */
+  #closeForStaleReply(slot: ReplySlot): void {
+    this.#options.logger.warn(
+      {
+        clientIp: this.clientIp,
+        ageMs: Math.round(performance.now() - slot.receivedAtMs),
+        reply: slot.reply?.slice(0, 80),
+      },
+      'reply would leave after stale_reply_after; closing the connection instead',
+    );
+    this.#socket.destroy();
   }
 
   #write(text: string): void {

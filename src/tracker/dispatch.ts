@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { MetaDuplicateError } from '../meta/index.js';
+import { MetaBusyError, MetaConnectionError, runInDbScope } from '../meta/meta-gate.js';
 import { defaultErrorText, MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
 import { encodeErr, encodeOk } from '../protocol/reply.js';
 import { type AdminRequest, type CommandRequest, parseRequestLine } from '../protocol/request.js';
-import type { CommandContext, CommandRegistry } from './command.js';
+import type { CommandContext, CommandHandler, CommandRegistry } from './command.js';
 import { QueryStats } from './query-stats.js';
 import type { TrackerServices } from './services.js';
 
@@ -27,6 +28,17 @@ export interface DispatcherOptions {
   readonly logger?: Logger;
   readonly stats?: QueryStats;
   readonly admin?: AdminCommandHandler;
+  /** Each request's deadline from its arrival (config `request_timeout`). */
+  readonly requestTimeoutMs?: number;
+  /** A reply later than this after its request must not be written (`stale_reply_after`). */
+  readonly staleReplyAfterMs?: number;
+}
+
+/** A reply and the performance.now() time after which writing it would be stale. */
+export interface DispatchedReply {
+  readonly reply: string | null;
+  /** Infinity for replies that may leave at any time (admin commands, exempt commands). */
+  readonly staleAtMs: number;
 }
 
 export interface Dispatcher {
@@ -41,6 +53,58 @@ export interface Dispatcher {
     ctx?: ConnectionContext,
     receivedAtMs?: number,
   ): Promise<string | null>;
+  /**
+   * As handleLine, with the time the reply goes stale: a connection that cannot write it
+   * before then closes instead (architecture.md §4.2).
+   */
+  handleRequest?(
+    line: string | Uint8Array,
+    ctx: ConnectionContext,
+    receivedAtMs: number,
+  ): Promise<DispatchedReply>;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
+export const DEFAULT_STALE_REPLY_AFTER_MS = 2500;
+
+/**
+ * How the deadline treats a command. `read`: answered `ERR timeout` at the deadline and
+ * its database work abandoned. `long`: commands that wait on purpose (a test sleep, a
+ * monitor round) and whose callers raise their timeouts; no deadline, no stale rule.
+ * Everything else may change data, so it finishes its transaction; its reply obeys the
+ * stale rule.
+ */
+type DeadlineKind = 'read' | 'write' | 'long';
+
+const READ_COMMANDS: ReadonlySet<string> = new Set([
+  'get_paths',
+  'file_info',
+  'file_debug',
+  'list_keys',
+  'list_fids',
+  'get_domains',
+  'get_hosts',
+  'get_devices',
+  'get_classes',
+  'server_setting',
+  'server_settings',
+  'stats',
+  'noop',
+  'test',
+]);
+const LONG_COMMANDS: ReadonlySet<string> = new Set(['sleep', 'clear_cache', 'do_monitor_round']);
+
+function deadlineKind(command: string): DeadlineKind {
+  if (READ_COMMANDS.has(command)) return 'read';
+  return LONG_COMMANDS.has(command) ? 'long' : 'write';
+}
+
+/** The reason a request's signal carries when its deadline passes. */
+class DeadlineExceeded extends Error {
+  constructor(timeoutMs: number) {
+    super(`request deadline of ${timeoutMs} ms passed`);
+    this.name = 'DeadlineExceeded';
+  }
 }
 
 const LOCAL_CONNECTION: ConnectionContext = Object.freeze({
@@ -62,19 +126,74 @@ export function createDispatcher(
 ): Dispatcher {
   const stats = options.stats ?? new QueryStats();
   const { logger, admin } = options;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const staleReplyAfterMs = options.staleReplyAfterMs ?? DEFAULT_STALE_REPLY_AFTER_MS;
 
-  async function runCommand(request: CommandRequest, ctx: ConnectionContext): Promise<string> {
+  async function runCommand(
+    request: CommandRequest,
+    ctx: ConnectionContext,
+    receivedAtMs: number,
+  ): Promise<string> {
     // Echo only this request's callid: the original could leak an earlier one
     // (transcripts README, quirk 2).
     const callid = request.args.get('callid');
     const handler = registry.get(request.name);
     if (!handler) return encodeErr('unknown_command', defaultErrorText('unknown_command'), callid);
-    const commandCtx: CommandContext = { services, clientIp: ctx.clientIp, signal: ctx.signal };
+    const kind = deadlineKind(request.name);
+    if (kind === 'long') return runHandler(handler, request, ctx, ctx.signal, callid);
+    const deadlineMs = receivedAtMs + requestTimeoutMs;
+    if (kind === 'write') {
+      // Allowed to finish its transaction; the connection applies the stale rule.
+      const scope = { deadlineMs: receivedAtMs + staleReplyAfterMs, signal: ctx.signal };
+      return runInDbScope(scope, () => runHandler(handler, request, ctx, ctx.signal, callid));
+    }
+    const remainingMs = deadlineMs - performance.now();
+    if (remainingMs <= 0) return timedOut(request, ctx, callid); // waited out its time in line
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DeadlineExceeded(requestTimeoutMs)),
+      remainingMs,
+    );
+    const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+    try {
+      const work = runInDbScope({ deadlineMs, signal }, () =>
+        runHandler(handler, request, ctx, signal, callid),
+      );
+      const expired = new Promise<null>((resolve) => {
+        deadline.signal.addEventListener('abort', () => resolve(null), { once: true });
+      });
+      // The late result, if any, is dropped: the ERR already holds this request's place.
+      const reply = await Promise.race([work, expired]);
+      return reply ?? timedOut(request, ctx, callid);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function runHandler(
+    handler: CommandHandler,
+    request: CommandRequest,
+    ctx: ConnectionContext,
+    signal: AbortSignal,
+    callid: string | undefined,
+  ): Promise<string> {
+    const commandCtx: CommandContext = { services, clientIp: ctx.clientIp, signal };
     try {
       return encodeOk(await handler(request.args, commandCtx), callid);
     } catch (error) {
+      // The deadline path reports the timeout; this result is only a placeholder.
+      if (error instanceof DeadlineExceeded) return encodeErr('timeout', '', callid);
       return errorReply(error, request, ctx, callid);
     }
+  }
+
+  function timedOut(request: CommandRequest, ctx: ConnectionContext, callid?: string): string {
+    stats.increment('request_timeouts');
+    logger?.warn(
+      { command: request.name, clientIp: ctx.clientIp, timeoutMs: requestTimeoutMs },
+      'request passed its deadline; answering ERR timeout',
+    );
+    return encodeErr('timeout', defaultErrorText('timeout'), callid);
   }
 
   function errorReply(
@@ -94,6 +213,15 @@ export function createDispatcher(
       return encodeErr(error.code, error.message, callid);
     }
     if (error instanceof MogileError) return encodeErr(error.code, error.message, callid);
+    if (error instanceof MetaBusyError) {
+      stats.increment('db_busy');
+      logger?.warn({ ...context, reason: error.reason }, error.message);
+      return encodeErr('db_busy', defaultErrorText('db_busy'), callid);
+    }
+    if (error instanceof MetaConnectionError) {
+      logger?.error({ ...context, err: error.cause }, error.message);
+      return encodeErr('db', defaultErrorText('db'), callid);
+    }
     // A unique key that refused a write and that no command caught (spec §3.4).
     if (error instanceof MetaDuplicateError) {
       return encodeErr('dup', defaultErrorText('dup'), callid);
@@ -111,18 +239,35 @@ export function createDispatcher(
     ctx: ConnectionContext = LOCAL_CONNECTION,
     receivedAtMs: number = performance.now(),
   ): Promise<string | null> {
+    return (await handleRequest(line, ctx, receivedAtMs)).reply;
+  }
+
+  async function handleRequest(
+    line: string | Uint8Array,
+    ctx: ConnectionContext,
+    receivedAtMs: number,
+  ): Promise<DispatchedReply> {
     const request = parseRequestLine(line);
     switch (request.kind) {
       case 'empty':
-        return null;
+        return { reply: null, staleAtMs: Number.POSITIVE_INFINITY };
       case 'admin':
-        return handleAdmin(request, ctx);
+        return { reply: await handleAdmin(request, ctx), staleAtMs: Number.POSITIVE_INFINITY };
       case 'unknown':
-        return timeQuery(request.raw, ctx, receivedAtMs, async () =>
-          encodeErr('unknown_command', defaultErrorText('unknown_command')),
+        return {
+          reply: await timeQuery(request.raw, ctx, receivedAtMs, async () =>
+            encodeErr('unknown_command', defaultErrorText('unknown_command')),
+          ),
+          staleAtMs: receivedAtMs + staleReplyAfterMs,
+        };
+      case 'command': {
+        const reply = await timeQuery(request.raw, ctx, receivedAtMs, () =>
+          runCommand(request, ctx, receivedAtMs),
         );
-      case 'command':
-        return timeQuery(request.raw, ctx, receivedAtMs, () => runCommand(request, ctx));
+        const exempt = deadlineKind(request.name) === 'long';
+        const staleAtMs = exempt ? Number.POSITIVE_INFINITY : receivedAtMs + staleReplyAfterMs;
+        return { reply, staleAtMs };
+      }
     }
   }
 
@@ -158,5 +303,5 @@ export function createDispatcher(
     }
   }
 
-  return { handleLine };
+  return { handleLine, handleRequest };
 }

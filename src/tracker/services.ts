@@ -1,6 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type MetaStore, openMetaStore } from '../meta/index.js';
+import { gateMetaStore, MetaGate } from '../meta/meta-gate.js';
 import { BackgroundWorkers } from '../workers/background-workers.js';
 import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
@@ -24,10 +25,25 @@ export interface ServiceOptions {
   /** Runs the replicate, delete and reaper workers (config `job_master`, default on). */
   readonly jobMaster?: boolean;
   readonly logger?: Logger;
+  /** The tracker's one bounded database pool (architecture.md §5). */
+  readonly db?: DatabaseLimits;
+}
+
+export interface DatabaseLimits {
+  /** Connections in the pool (`db_pool_size`). */
+  readonly poolSize: number;
+  /** The longest wait for a free connection (`db_queue_timeout`). */
+  readonly queueTimeoutMs: number;
+  /** Calls that may wait for a connection (`db_queue_limit`). */
+  readonly queueLimit: number;
+  /** Opening one connection may take this long (PostgreSQL, MySQL). */
+  readonly connectTimeoutMs: number;
+  /** The server cancels statements running longer (PostgreSQL). */
+  readonly statementTimeoutMs: number;
 }
 
 export type ResolvedServiceOptions = Required<
-  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs' | 'jobMaster'>
+  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs' | 'jobMaster' | 'db'>
 >;
 
 /**
@@ -57,9 +73,27 @@ export interface TrackerServicesHandle extends TrackerServices {
 export async function createTrackerServices(
   options: ServiceOptions,
 ): Promise<TrackerServicesHandle> {
-  const meta = await openMetaStore(options.dbUrl, {
+  const limits = options.db;
+  const store = await openMetaStore(options.dbUrl, {
     noSchemaCheck: options.noSchemaCheck ?? false,
+    ...(limits && {
+      poolSize: limits.poolSize,
+      connectTimeoutMs: limits.connectTimeoutMs,
+      statementTimeoutMs: limits.statementTimeoutMs,
+    }),
   });
+  // Everything in this tracker (commands, monitor, workers) shares the pool through one
+  // gate; SQLite runs in-process on one connection, where the gate only bounds the queue.
+  const meta = limits
+    ? gateMetaStore(
+        store,
+        new MetaGate({
+          size: store.engine === 'sqlite' ? 1 : limits.poolSize,
+          queueLimit: limits.queueLimit,
+          queueTimeoutMs: limits.queueTimeoutMs,
+        }),
+      )
+    : store;
   const resolved: ResolvedServiceOptions = Object.freeze({
     dbUrl: options.dbUrl,
     hostname: options.hostname ?? osHostname(),

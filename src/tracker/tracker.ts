@@ -9,6 +9,13 @@ import { MAX_LINE_BYTES, TrackerServer, WRITE_STALL_MS } from './server.js';
 import { createTrackerServices, type TrackerServicesHandle } from './services.js';
 import { WatchHub } from './watch-hub.js';
 
+/**
+ * PostgreSQL cancels any statement running longer. Requests stop waiting for theirs at
+ * their deadline; this bound frees the connection of a runaway one, with room for the
+ * background workers' larger statements.
+ */
+const STATEMENT_TIMEOUT_MS = 10_000;
+
 export interface StartTrackerOptions {
   /** Where JSON log lines go; stderr by default. */
   readonly logDestination?: DestinationStream;
@@ -40,6 +47,13 @@ export async function startTracker(
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
     logger,
+    db: {
+      poolSize: config.dbPoolSize,
+      queueTimeoutMs: config.dbQueueTimeoutMs,
+      queueLimit: config.dbQueueLimit,
+      connectTimeoutMs: config.requestTimeoutMs,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    },
   });
   const stats = new QueryStats();
   let closing: Promise<void> | undefined;
@@ -48,12 +62,15 @@ export async function startTracker(
       logger,
       stats,
       admin: new AdminCommands({ config, stats, watch, requestShutdown: () => void close() }),
+      requestTimeoutMs: config.requestTimeoutMs,
+      staleReplyAfterMs: config.staleReplyAfterMs,
     }),
     logger,
     maxLineBytes: MAX_LINE_BYTES,
     idleTimeoutMs: config.idleTimeoutMs,
     pipelineDepth: config.pipelineDepth,
     writeStallMs: WRITE_STALL_MS,
+    abandonedAfterMs: config.abandonedAfterMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
   });
   let resolveStopped!: () => void;

@@ -14,6 +14,8 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
     user: url.username ? decodeURIComponent(url.username) : options.user,
     password: url.password ? decodeURIComponent(url.password) : (options.password ?? ''),
     connectionLimit: options.poolSize ?? 8,
+    ...(options.connectTimeoutMs !== undefined && { connectTimeout: options.connectTimeoutMs }),
+    enableKeepAlive: true,
     // Fids, counts and sums as numbers; they stay far below 2^53.
     supportBigNumbers: true,
     bigNumberStrings: false,

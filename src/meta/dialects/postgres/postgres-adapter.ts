@@ -12,6 +12,10 @@ export interface ServerDatabaseOptions {
   readonly password?: string;
   /** Connections in the pool (architecture.md §5: one bounded pool per tracker). */
   readonly poolSize?: number;
+  /** A new connection that is not ready within this long fails (the server is unreachable). */
+  readonly connectTimeoutMs?: number;
+  /** The server cancels a statement running longer than this (PostgreSQL only). */
+  readonly statementTimeoutMs?: number;
 }
 
 /** int8 and numeric as JavaScript numbers: fids, counts and sums stay far below 2^53. */
@@ -33,10 +37,20 @@ export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAd
     user: url.username ? decodeURIComponent(url.username) : options.user,
     password: url.password ? decodeURIComponent(url.password) : options.password,
     max: options.poolSize ?? 8,
+    ...(options.connectTimeoutMs !== undefined && {
+      connectionTimeoutMillis: options.connectTimeoutMs,
+    }),
+    ...(options.statementTimeoutMs !== undefined && {
+      statement_timeout: options.statementTimeoutMs,
+    }),
+    keepAlive: true,
     types,
   });
-  // An idle connection that fails (the server restarted) must not crash the tracker.
+  // A connection that fails (the server restarted, the network cut) must not crash the
+  // tracker: idle ones report through the pool, checked-out ones through the client. The
+  // statement running on it rejects, and the pool drops the broken client on release.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',
