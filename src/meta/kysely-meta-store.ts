@@ -3,10 +3,20 @@ import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
 import { nextFid, raiseHighWater } from './fid-allocation.js';
 import * as files from './file-queries.js';
+import type {
+  FsckEvent,
+  FsckLogRow,
+  FsckTargets,
+  GenericQueueTask,
+  GenericQueueType,
+} from './fsck-queries.js';
+import * as fsck from './fsck-queries.js';
 import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
 import { exists, maxOf } from './query-helpers.js';
 import type { DeletionTask, ReplicationTask } from './queue-queries.js';
 import * as queues from './queue-queries.js';
+import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
+import * as rebalance from './rebalance-queries.js';
 import { hostColumns, toClassRow, toDeviceRow, toHostRow } from './row-mappers.js';
 import type {
   ClassFields,
@@ -424,6 +434,84 @@ export class KyselyMetaStore implements MetaStore {
   reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number> {
     return queues.reapDeviceCopies(this.#db, devid, nowSeconds, limit);
   }
+
+  // ---- Fsck and rebalance (behaviour.md §9–10) ----
+  genericQueueLength(type: GenericQueueType): Promise<number> {
+    return fsck.genericQueueLength(this.#db, type);
+  }
+
+  claimGenericQueueTasks(
+    type: GenericQueueType,
+    nowSeconds: number,
+    limit: number,
+  ): Promise<GenericQueueTask[]> {
+    return fsck.claimGenericQueueTasks(this.#db, type, nowSeconds, limit);
+  }
+
+  finishGenericQueueTask(type: GenericQueueType, fid: number): Promise<void> {
+    return fsck.finishGenericQueueTask(this.#db, type, fid);
+  }
+
+  deferGenericQueueTask(
+    type: GenericQueueType,
+    fid: number,
+    nexttry: number,
+    failcount: number,
+  ): Promise<void> {
+    return fsck.deferGenericQueueTask(this.#db, type, fid, nexttry, failcount);
+  }
+
+  enqueueFsckBatch(batch: {
+    readonly afterFid: number;
+    readonly endFid: number;
+    readonly limit: number;
+    readonly targets: FsckTargets;
+    readonly nowSeconds: number;
+  }): Promise<{ queued: number; lastFid: number | undefined }> {
+    return fsck.enqueueFsckBatch(this.#db, batch);
+  }
+
+  appendFsckLog(event: FsckEvent): Promise<void> {
+    return fsck.appendFsckLog(this.#db, event);
+  }
+
+  fsckLogAfter(afterLogid: number, limit: number): Promise<FsckLogRow[]> {
+    return fsck.fsckLogAfter(this.#db, afterLogid, limit);
+  }
+
+  clearFsckLog(): Promise<void> {
+    return fsck.clearFsckLog(this.#db);
+  }
+
+  maxFsckLogid(): Promise<number> {
+    return fsck.maxFsckLogid(this.#db);
+  }
+
+  summarizeFsckLog(): Promise<void> {
+    return fsck.summarizeFsckLog(this.#db);
+  }
+
+  refreshFileDevcount(fid: number): Promise<boolean> {
+    return fsck.refreshFileDevcount(this.#db, fid);
+  }
+
+  queueReplication(fid: number, nexttry: number): Promise<void> {
+    return files.queueReplication(this.#db, fid, nexttry);
+  }
+
+  deviceFids(
+    devid: number,
+    afterFid: number,
+    newestFirst: boolean,
+    limit: number,
+  ): Promise<DeviceFid[]> {
+    return rebalance.deviceFids(this.#db, devid, afterFid, newestFirst, limit);
+  }
+
+  enqueueRebalanceItems(items: readonly RebalanceItem[], nowSeconds: number): Promise<void> {
+    return rebalance.enqueueRebalanceItems(this.#db, items, nowSeconds);
+  }
+  // ---- end of fsck and rebalance ----
 
   close(): Promise<void> {
     return this.#adapter.close();

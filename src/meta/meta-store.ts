@@ -1,4 +1,12 @@
+import type {
+  FsckEvent,
+  FsckLogRow,
+  FsckTargets,
+  GenericQueueTask,
+  GenericQueueType,
+} from './fsck-queries.js';
 import type { DeletionTask, ReplicationTask } from './queue-queries.js';
+import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
 import type {
   ClassFields,
   ClassRow,
@@ -115,6 +123,48 @@ export interface MetaStore {
   abandonTempfile(tempfile: TempfileRow, nowSeconds: number): Promise<void>;
   /** Re-queues up to `limit` copies of a dead device and drops them; returns the count. */
   reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number>;
+
+  // ---- Fsck and rebalance (behaviour.md §9–10; file_to_queue types 1 and 2) ----
+  genericQueueLength(type: GenericQueueType): Promise<number>;
+  /** Claims due `file_to_queue` rows of one type, nexttry order, leasing them for 1000 s. */
+  claimGenericQueueTasks(
+    type: GenericQueueType,
+    nowSeconds: number,
+    limit: number,
+  ): Promise<GenericQueueTask[]>;
+  finishGenericQueueTask(type: GenericQueueType, fid: number): Promise<void>;
+  deferGenericQueueTask(
+    type: GenericQueueType,
+    fid: number,
+    nexttry: number,
+    failcount: number,
+  ): Promise<void>;
+  /** Queues the next fsck batch; `lastFid` undefined when no fid is left in the run. */
+  enqueueFsckBatch(batch: {
+    readonly afterFid: number;
+    readonly endFid: number;
+    readonly limit: number;
+    readonly targets: FsckTargets;
+    readonly nowSeconds: number;
+  }): Promise<{ queued: number; lastFid: number | undefined }>;
+  appendFsckLog(event: FsckEvent): Promise<void>;
+  fsckLogAfter(afterLogid: number, limit: number): Promise<FsckLogRow[]>;
+  clearFsckLog(): Promise<void>;
+  maxFsckLogid(): Promise<number>;
+  /** Folds new fsck_log rows into the `fsck_sum_evcount_*` settings. */
+  summarizeFsckLog(): Promise<void>;
+  /** Fixes devcount from the `file_on` rows; true when it was wrong. */
+  refreshFileDevcount(fid: number): Promise<boolean>;
+  /** Queues the fid for replication at `nexttry` unless it is queued already. */
+  queueReplication(fid: number, nexttry: number): Promise<void>;
+  deviceFids(
+    devid: number,
+    afterFid: number,
+    newestFirst: boolean,
+    limit: number,
+  ): Promise<DeviceFid[]>;
+  enqueueRebalanceItems(items: readonly RebalanceItem[], nowSeconds: number): Promise<void>;
+  // ---- end of fsck and rebalance ----
 
   close(): Promise<void>;
 }

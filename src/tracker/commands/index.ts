@@ -9,6 +9,7 @@ import { editFileCommand } from './edit-file.js';
 import { fileChangeCommands } from './file-changes.js';
 import { fileDebugCommand } from './file-debug.js';
 import { fileReadCommands } from './file-reads.js';
+import { fsckCommands } from './fsck.js';
 import { hostCommands } from './hosts.js';
 import { registerMiscCommands } from './misc.js';
 import { settingCommands } from './settings.js';
@@ -30,6 +31,8 @@ export function buildCommandRegistry(): CommandRegistry {
     fileChangeCommands,
     fileDebugCommand,
     editFileCommand,
+    // Fsck and rebalance (tracker-protocol.md §6.19–6.20).
+    fsckCommands,
   ]) {
     for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
   }
