@@ -1,5 +1,7 @@
 import { DeleteWorker } from './delete-worker.js';
 import { FidLocks } from './fid-locks.js';
+import { FsckChecker } from './fsck-checker.js';
+import { FsckInjector } from './fsck-injector.js';
 import { NodeCopier } from './node-copy.js';
 import { Reaper } from './reaper.js';
 import { Replicator } from './replicator.js';
@@ -24,6 +26,7 @@ export class BackgroundWorkers {
   readonly replicator: Replicator;
   readonly #runner: WorkerRunner;
   readonly #copier: NodeCopier;
+  readonly #fsckChecker: FsckChecker;
 
   constructor(options: BackgroundWorkersOptions) {
     const { services } = options;
@@ -35,6 +38,9 @@ export class BackgroundWorkers {
       headersTimeoutMs: Math.max(services.options.nodeTimeoutMs, 10_000),
     });
     const deleter = new DeleteWorker({ services, fidLocks, copier: this.#copier });
+    // Fsck and rebalance (behaviour.md §9–10): injectors act only on the tracker their
+    // settings name; checkers and movers run everywhere.
+    this.#fsckChecker = new FsckChecker({ services, fidLocks });
     this.#runner = new WorkerRunner({
       workers: [
         { name: 'replicate', worker: this.replicator, idleMs: 1000, busyMs: 0 },
@@ -46,6 +52,8 @@ export class BackgroundWorkers {
           busyMs: 1000,
         },
         { name: 'reaper', worker: new Reaper({ services }), idleMs: 5000, busyMs: 1000 },
+        { name: 'fsck-inject', worker: new FsckInjector({ services }), idleMs: 1000, busyMs: 1000 },
+        { name: 'fsck', worker: this.#fsckChecker, idleMs: 1000, busyMs: 0 },
       ],
       startAfter: options.startAfter,
       ...(options.clock && { clock: options.clock }),
@@ -66,5 +74,6 @@ export class BackgroundWorkers {
     await this.#runner.stop();
     await this.replicator.close();
     await this.#copier.close();
+    await this.#fsckChecker.close();
   }
 }

@@ -7,7 +7,12 @@ export type WorkerServices = Pick<
 > & {
   readonly options: Pick<
     TrackerServices['options'],
-    'defaultMindevcount' | 'minFreeSpaceMb' | 'nodeTimeoutMs' | 'mogstoredStreamPort'
+    | 'defaultMindevcount'
+    | 'minFreeSpaceMb'
+    | 'nodeTimeoutMs'
+    | 'mogstoredStreamPort'
+    // Fsck and rebalance: the injectors run on the tracker their settings name.
+    | 'hostname'
   >;
 };
 
