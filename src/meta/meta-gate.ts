@@ -88,8 +88,13 @@ export class MetaGate {
     const background = scope === undefined;
     scope?.signal?.throwIfAborted();
     await this.#acquire(background, scope);
-    const running = call().finally(() => this.#release(background));
     const signal = scope?.signal;
+    if (signal?.aborted) {
+      // Abandoned while the slot was being granted: the statement never starts.
+      this.#release(background);
+      throw signal.reason;
+    }
+    const running = call().finally(() => this.#release(background));
     if (!signal) return running;
     // An abandoned request stops awaiting its statement; the statement keeps its slot
     // until the driver returns, so the gate never hands out a connection that is busy.
@@ -112,7 +117,9 @@ export class MetaGate {
   }
 
   #acquire(background: boolean, scope: DbRequestScope | undefined): Promise<void> {
-    if (this.#waiters.length === 0 && this.#canStart(background)) {
+    // Waiters are only ever background calls over their share or calls that found every
+    // slot taken, so whoever can start now passes nobody who could.
+    if (this.#canStart(background)) {
       this.#take(background);
       return Promise.resolve();
     }

@@ -139,6 +139,29 @@ describe('loadTrackerConfig', () => {
     });
     expect(warnings).toEqual([]);
   });
+
+  it('reads the deadline and pool keys, and keeps stale_reply_after above request_timeout', () => {
+    const defaults = loadTrackerConfig();
+    expect(defaults).toMatchObject({
+      requestTimeoutMs: 2000,
+      staleReplyAfterMs: 2500,
+      abandonedAfterMs: 100,
+      dbPoolSize: 8,
+      dbQueueTimeoutMs: 1000,
+      dbQueueLimit: 256,
+    });
+    const set = loadTrackerConfig({
+      overrides: { request_timeout: '1', stale_reply_after: '1.5', db_pool_size: '3' },
+    });
+    expect(set).toMatchObject({ requestTimeoutMs: 1000, staleReplyAfterMs: 1500, dbPoolSize: 3 });
+    expect(() => loadTrackerConfig({ overrides: { stale_reply_after: '1' } })).toThrow(
+      /stale_reply_after.*request_timeout/,
+    );
+    expect(() => loadTrackerConfig({ overrides: { request_timeout: '0' } })).toThrow(
+      TrackerConfigError,
+    );
+    expect(() => loadTrackerConfig({ overrides: { db_pool_size: '0' } })).toThrow(/db_pool_size/);
+  });
 });
 
 describe('parseListen', () => {

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyDbError,
+  MetaBusyError,
+  MetaConnectionError,
+  MetaGate,
+  runInDbScope,
+} from './meta-gate.js';
+
+/** A call that stays running until `finish()`. */
+function held() {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  return { call: () => done, finish };
+}
+
+const inRequest = <T>(work: () => Promise<T>, signal?: AbortSignal) =>
+  runInDbScope({ deadlineMs: performance.now() + 10_000, ...(signal && { signal }) }, work);
+
+describe('MetaGate', () => {
+  it('lets a waiting call in when a slot frees', async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    const first = held();
+    const running = inRequest(() => gate.run(first.call));
+    const second = inRequest(() => gate.run(async () => 'second'));
+    expect(gate.waiting).toBe(1);
+    first.finish();
+    await running;
+    await expect(second).resolves.toBe('second');
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('never starts a call abandoned before its slot was granted', async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    const controller = new AbortController();
+    let started = false;
+    const call = inRequest(
+      () =>
+        gate.run(async () => {
+          started = true;
+        }),
+      controller.signal,
+    );
+    controller.abort(new Error('deadline'));
+    await expect(call).rejects.toThrow('deadline');
+    expect(started).toBe(false);
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('refuses at once past the queue limit, and after the wait bound', async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 1, queueTimeoutMs: 50 });
+    const first = held();
+    const running = inRequest(() => gate.run(first.call));
+    const waiting = inRequest(() => gate.run(async () => 'late'));
+    await expect(inRequest(() => gate.run(async () => 'x'))).rejects.toMatchObject({
+      reason: 'queue_full',
+    });
+    await expect(waiting).rejects.toBeInstanceOf(MetaBusyError);
+    first.finish();
+    await running;
+  });
+
+  it('stops awaiting an abandoned call but keeps its slot until it really ends', async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    const first = held();
+    const controller = new AbortController();
+    const abandoned = inRequest(() => gate.run(first.call), controller.signal);
+    await new Promise((resolve) => setImmediate(resolve)); // the statement is running
+    controller.abort(new Error('deadline'));
+    await expect(abandoned).rejects.toThrow('deadline');
+    expect(gate.inUse).toBe(1);
+    first.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('keeps slots free for requests when background calls pile up', async () => {
+    const gate = new MetaGate({ size: 2, queueLimit: 4, queueTimeoutMs: 1000 });
+    const background = held();
+    const first = gate.run(background.call);
+    const second = gate.run(async () => 'background');
+    expect(gate.waiting).toBe(1); // one background slot of two
+    await expect(inRequest(() => gate.run(async () => 'request'))).resolves.toBe('request');
+    background.finish();
+    await first;
+    await expect(second).resolves.toBe('background');
+  });
+});
+
+describe('classifyDbError', () => {
+  it('tells refusals from lost connections', () => {
+    expect(classifyDbError({ code: '53300', message: 'too many connections' })).toBeInstanceOf(
+      MetaBusyError,
+    );
+    expect(classifyDbError({ errno: 1040, message: 'Too many connections' })).toBeInstanceOf(
+      MetaBusyError,
+    );
+    expect(classifyDbError(new Error('Connection terminated unexpectedly'))).toBeInstanceOf(
+      MetaConnectionError,
+    );
+    const other = new Error('syntax error');
+    expect(classifyDbError(other)).toBe(other);
+  });
+});
