@@ -12,6 +12,7 @@ import { fileReadCommands } from './file-reads.js';
 import { fsckCommands } from './fsck.js';
 import { hostCommands } from './hosts.js';
 import { registerMiscCommands } from './misc.js';
+import { rebalanceCommands } from './rebalance.js';
 import { settingCommands } from './settings.js';
 
 /** Every tracker command by its lower-case wire name. */
@@ -33,6 +34,7 @@ export function buildCommandRegistry(): CommandRegistry {
     editFileCommand,
     // Fsck and rebalance (tracker-protocol.md §6.19–6.20).
     fsckCommands,
+    rebalanceCommands,
   ]) {
     for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
   }
