@@ -10,5 +10,10 @@ export interface DialectAdapter {
   /** Lists the tables that exist, to tell an empty database from a foreign one. */
   listTables(): Promise<string[]>;
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * Makes every committed transaction durable. Server engines sync on commit, so this is
+   * a no-op there; SQLite batches it (group commit).
+   */
+  syncCommitted?(): Promise<void>;
   close(): Promise<void>;
 }

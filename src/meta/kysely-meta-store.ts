@@ -50,14 +50,20 @@ export class KyselyMetaStore implements MetaStore {
     return this.#adapter.engine;
   }
 
-  /** Runs a write, turning unique-constraint failures into MetaDuplicateError. */
+  /**
+   * Runs a write a client will be told about: unique-constraint failures become
+   * MetaDuplicateError, and it returns only once the write is durable.
+   */
   async #write<T>(work: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await work();
+      result = await work();
     } catch (error) {
       if (this.#adapter.isUniqueViolation(error)) throw new MetaDuplicateError(error);
       throw error;
     }
+    await this.#adapter.syncCommitted?.();
+    return result;
   }
 
   async listDomains(): Promise<DomainRow[]> {
@@ -95,12 +101,14 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async setSetting(name: string, value: string | null): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('server_settings').where('field', '=', name).execute();
-      if (value !== null) {
-        await trx.insertInto('server_settings').values({ field: name, value }).execute();
-      }
-    });
+    await this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('server_settings').where('field', '=', name).execute();
+        if (value !== null) {
+          await trx.insertInto('server_settings').values({ field: name, value }).execute();
+        }
+      }),
+    );
   }
 
   async findDomain(name: string): Promise<DomainRow | undefined> {
@@ -123,10 +131,12 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async deleteDomain(dmid: number): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('class').where('dmid', '=', dmid).where('classid', '=', 0).execute();
-      await trx.deleteFrom('domain').where('dmid', '=', dmid).execute();
-    });
+    await this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('class').where('dmid', '=', dmid).where('classid', '=', 0).execute();
+        await trx.deleteFrom('domain').where('dmid', '=', dmid).execute();
+      }),
+    );
   }
 
   async domainHasFiles(dmid: number): Promise<boolean> {
@@ -195,11 +205,13 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async deleteClass(dmid: number, classid: number): Promise<void> {
-    await this.#db
-      .deleteFrom('class')
-      .where('dmid', '=', dmid)
-      .where('classid', '=', classid)
-      .execute();
+    await this.#write(() =>
+      this.#db
+        .deleteFrom('class')
+        .where('dmid', '=', dmid)
+        .where('classid', '=', classid)
+        .execute(),
+    );
   }
 
   async classHasFiles(dmid: number, classid: number): Promise<boolean> {
@@ -245,7 +257,7 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async deleteHost(hostid: number): Promise<void> {
-    await this.#db.deleteFrom('host').where('hostid', '=', hostid).execute();
+    await this.#write(() => this.#db.deleteFrom('host').where('hostid', '=', hostid).execute());
   }
 
   async hostHasDevices(hostid: number): Promise<boolean> {
@@ -271,7 +283,9 @@ export class KyselyMetaStore implements MetaStore {
     if (fields.status !== undefined) changes.status = fields.status;
     if (fields.weight !== undefined) changes.weight = fields.weight;
     if (Object.keys(changes).length === 0) return;
-    await this.#db.updateTable('device').set(changes).where('devid', '=', devid).execute();
+    await this.#write(() =>
+      this.#db.updateTable('device').set(changes).where('devid', '=', devid).execute(),
+    );
   }
 
   async recordDeviceUsage(devid: number, usage: DeviceUsage): Promise<void> {
@@ -332,11 +346,15 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async abandonUpload(fid: number, devid: number, nowSeconds: number): Promise<void> {
-    await this.#db.transaction().execute((trx) => files.abandonUpload(trx, fid, devid, nowSeconds));
+    await this.#write(() =>
+      this.#db.transaction().execute((trx) => files.abandonUpload(trx, fid, devid, nowSeconds)),
+    );
   }
 
   async deleteFile(fid: number, nowSeconds: number): Promise<void> {
-    await this.#db.transaction().execute((trx) => files.deleteFileRow(trx, fid, nowSeconds));
+    await this.#write(() =>
+      this.#db.transaction().execute((trx) => files.deleteFileRow(trx, fid, nowSeconds)),
+    );
   }
 
   async renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean> {
@@ -352,14 +370,18 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async updateFileClass(fid: number, classid: number): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await trx.updateTable('file').set({ classid }).where('fid', '=', fid).execute();
-      await files.queueReplication(trx, fid, 0);
-    });
+    await this.#write(() =>
+      this.#db.transaction().execute(async (trx) => {
+        await trx.updateTable('file').set({ classid }).where('fid', '=', fid).execute();
+        await files.queueReplication(trx, fid, 0);
+      }),
+    );
   }
 
   moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean> {
-    return this.#db.transaction().execute((trx) => files.moveCopy(trx, oldFid, newFid, devid));
+    return this.#write(() =>
+      this.#db.transaction().execute((trx) => files.moveCopy(trx, oldFid, newFid, devid)),
+    );
   }
 
   getChecksum(fid: number): Promise<StoredChecksum | undefined> {

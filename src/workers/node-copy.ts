@@ -6,6 +6,9 @@ import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
 import { storageUrl } from '../tracker/storage-urls.js';
 
+/** Files up to this size are copied from a buffer instead of a stream relay. */
+const SMALL_COPY_BYTES = 1024 * 1024;
+
 export interface CopyRequest {
   readonly fid: number;
   readonly lengthBytes: number;
@@ -89,6 +92,19 @@ export class NodeCopier {
 
     const hash = createHash(algorithm.node);
     let sourceFailure: Error | undefined;
+    let body: Buffer | Readable;
+    if (copy.lengthBytes <= SMALL_COPY_BYTES) {
+      // Small files are read whole: cheaper than a stream relay, and the PUT body is complete
+      // before it is sent, so the connections stay reusable.
+      try {
+        body = Buffer.from(await get.body.arrayBuffer());
+      } catch (error) {
+        return { ok: false, side: 'source', reason: `GET broke: ${(error as Error).message}` };
+      }
+      hash.update(body);
+    } else {
+      body = Readable.from(relay(), { objectMode: false });
+    }
     async function* relay(): AsyncGenerator<Buffer> {
       try {
         for await (const chunk of get.body) {
@@ -113,7 +129,7 @@ export class NodeCopier {
     try {
       const put = await request(destUrl, {
         method: 'PUT',
-        body: Readable.from(relay(), { objectMode: false }),
+        body,
         headers,
         dispatcher: this.#agent,
         headersTimeout: this.#options.headersTimeoutMs,

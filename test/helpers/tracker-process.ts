@@ -39,6 +39,8 @@ export async function spawnTracker(options: SpawnTrackerOptions = {}): Promise<S
   const child = spawn(
     process.execPath,
     [
+      // Extra node flags for profiling a bench run, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+      ...(process.env['MOGILE_TRACKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
       MAIN,
       'tracker',
       '--skipconfig',
