@@ -4,6 +4,8 @@ import { FsckChecker } from './fsck-checker.js';
 import { FsckInjector } from './fsck-injector.js';
 import { NodeCopier } from './node-copy.js';
 import { Reaper } from './reaper.js';
+import { RebalanceInjector } from './rebalance-injector.js';
+import { RebalanceMover } from './rebalance-mover.js';
 import { Replicator } from './replicator.js';
 import { type WorkerClock, WorkerRunner } from './runner.js';
 import { TempfileSweeper } from './tempfile-sweeper.js';
@@ -27,6 +29,7 @@ export class BackgroundWorkers {
   readonly #runner: WorkerRunner;
   readonly #copier: NodeCopier;
   readonly #fsckChecker: FsckChecker;
+  readonly #rebalanceMover: RebalanceMover;
 
   constructor(options: BackgroundWorkersOptions) {
     const { services } = options;
@@ -41,6 +44,7 @@ export class BackgroundWorkers {
     // Fsck and rebalance (behaviour.md §9–10): injectors act only on the tracker their
     // settings name; checkers and movers run everywhere.
     this.#fsckChecker = new FsckChecker({ services, fidLocks });
+    this.#rebalanceMover = new RebalanceMover({ services, fidLocks });
     this.#runner = new WorkerRunner({
       workers: [
         { name: 'replicate', worker: this.replicator, idleMs: 1000, busyMs: 0 },
@@ -54,6 +58,13 @@ export class BackgroundWorkers {
         { name: 'reaper', worker: new Reaper({ services }), idleMs: 5000, busyMs: 1000 },
         { name: 'fsck-inject', worker: new FsckInjector({ services }), idleMs: 1000, busyMs: 1000 },
         { name: 'fsck', worker: this.#fsckChecker, idleMs: 1000, busyMs: 0 },
+        {
+          name: 'rebalance-inject',
+          worker: new RebalanceInjector({ services }),
+          idleMs: 1000,
+          busyMs: 1000,
+        },
+        { name: 'rebalance', worker: this.#rebalanceMover, idleMs: 1000, busyMs: 0 },
       ],
       startAfter: options.startAfter,
       ...(options.clock && { clock: options.clock }),
@@ -75,5 +86,6 @@ export class BackgroundWorkers {
     await this.replicator.close();
     await this.#copier.close();
     await this.#fsckChecker.close();
+    await this.#rebalanceMover.close();
   }
 }
