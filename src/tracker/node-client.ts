@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { Agent, request } from 'undici';
 
@@ -8,24 +9,26 @@ import { Agent, request } from 'undici';
  */
 export class NodeClient {
   readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, pipelining: 1 });
+  /** undici closes the connection after every HEAD; node:http keeps it for the next one. */
+  readonly #headAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 16 });
 
   /** HEAD a file: its status, size and the digests a mogile storage node keeps with it. */
-  async head(url: string, timeoutMs: number): Promise<HeadResult> {
-    const response = await request(url, {
-      method: 'HEAD',
-      dispatcher: this.#agent,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+  head(url: string, timeoutMs: number): Promise<HeadResult> {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(url, { method: 'HEAD', agent: this.#headAgent }, (response) => {
+        response.resume();
+        const length = response.headers['content-length'];
+        resolve({
+          status: response.statusCode ?? 0,
+          sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+          md5: headerText(response.headers['x-mogile-md5']),
+          sha1: headerText(response.headers['x-mogile-sha1']),
+        });
+      });
+      request.setTimeout(timeoutMs, () => request.destroy(new Error(`HEAD ${url} timed out`)));
+      request.on('error', reject);
+      request.end();
     });
-    await response.body.dump();
-    const length = response.headers['content-length'];
-    return {
-      status: response.statusCode,
-      sizeBytes: typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined,
-      md5: headerText(response.headers['x-mogile-md5']),
-      sha1: headerText(response.headers['x-mogile-sha1']),
-    };
   }
 
   async get(url: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
@@ -94,6 +97,7 @@ export class NodeClient {
   }
 
   async close(): Promise<void> {
+    this.#headAgent.destroy();
     await this.#agent.close();
   }
 }
