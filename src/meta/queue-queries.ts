@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { queueReplication, saveChecksum } from './file-queries.js';
 import type { Db } from './query-helpers.js';
+import { insertIgnoring } from './query-helpers.js';
 import type { StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -120,22 +121,14 @@ export function addFileCopy(
   nowSeconds: number,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('file_on')
-      .values({ fid, devid })
-      .onConflict((conflict) => conflict.doNothing())
-      .execute();
+    await insertIgnoring(trx, 'file_on', { fid, devid });
     const file = await trx
       .selectFrom('file')
       .select('fid')
       .where('fid', '=', fid)
       .executeTakeFirst();
     if (!file) {
-      await trx
-        .insertInto('file_to_delete2')
-        .values({ fid, nexttry: nowSeconds, failcount: 0 })
-        .onConflict((conflict) => conflict.doNothing())
-        .execute();
+      await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
       return false;
     }
     await refreshDevcount(trx, fid);
@@ -238,17 +231,13 @@ export function abandonTempfile(
     const devids = tempfile.devids ?? '';
     if (bound || !/^\d+(,\d+)*$/.test(devids)) return;
     for (const devid of new Set(devids.split(',').map(Number))) {
-      await trx
-        .insertInto('file_on')
-        .values({ fid: tempfile.fid, devid })
-        .onConflict((conflict) => conflict.doNothing())
-        .execute();
+      await insertIgnoring(trx, 'file_on', { fid: tempfile.fid, devid });
     }
-    await trx
-      .insertInto('file_to_delete2')
-      .values({ fid: tempfile.fid, nexttry: nowSeconds, failcount: 0 })
-      .onConflict((conflict) => conflict.doNothing())
-      .execute();
+    await insertIgnoring(trx, 'file_to_delete2', {
+      fid: tempfile.fid,
+      nexttry: nowSeconds,
+      failcount: 0,
+    });
   });
 }
 

@@ -141,6 +141,34 @@ for (const backend of backends()) {
       expect(third).toBeGreaterThan(second);
     });
 
+    it('binds a file, records extra copies once, and queues a vanished fid for deletion', async () => {
+      const { store } = await fresh();
+      const fid = await store.reserveTempfile({
+        dmid: 1,
+        classid: 0,
+        key: 'k',
+        devids: [1],
+        createdSeconds: 1,
+      });
+      await store.claimTempfile(fid);
+      await store.commitFile({
+        fid,
+        dmid: 1,
+        key: 'k',
+        classid: 0,
+        lengthBytes: 3,
+        devid: 1,
+        nowSeconds: 5,
+      });
+      expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
+      expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
+      expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
+      expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 2 });
+      await store.deleteFile(fid, 7);
+      expect(await store.addFileCopy(fid, 3, 8)).toBe(false);
+      expect((await store.fidQueues(fid)).delete).toBeDefined();
+    });
+
     it('accepts an unused explicit fid and refuses one that is in use', async () => {
       const { store } = await fresh();
       const tempfile = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
