@@ -1,6 +1,6 @@
 import type { Selectable, Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
-import { type Db, insertIgnoring } from './query-helpers.js';
+import { type Db, engineOf, insertIgnoring } from './query-helpers.js';
 import type { CommittedFile, FidQueues, FileRow, StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -83,6 +83,33 @@ export async function abandonUpload(
 export async function deleteFileRow(db: Db, fid: number, nowSeconds: number): Promise<void> {
   await db.deleteFrom('file').where('fid', '=', fid).execute();
   await insertIgnoring(db, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
+}
+
+/**
+ * Queues every file of a class for the replicator, after its copy count or policy changed,
+ * so files reach the new count without an fsck. Fids already queued keep their row.
+ */
+export async function queueClassReplication(db: Db, dmid: number, classid: number, nexttry: number) {
+  const rows = db
+    .selectFrom('file')
+    .select((eb) => [
+      'fid',
+      eb.val(nexttry).as('nexttry'),
+      eb.val(null).as('fromdevid'),
+      eb.val(0).as('failcount'),
+      eb.val(0).as('flags'),
+    ])
+    .where('dmid', '=', dmid)
+    .where('classid', '=', classid);
+  const insert = db
+    .insertInto('file_to_replicate')
+    .columns(['fid', 'nexttry', 'fromdevid', 'failcount', 'flags'])
+    .expression(rows);
+  const result =
+    engineOf(db) === 'mysql'
+      ? await insert.ignore().executeTakeFirst()
+      : await insert.onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /** Insert-if-absent into `file_to_replicate`: an already queued fid keeps its nexttry. */

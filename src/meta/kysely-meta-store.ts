@@ -380,6 +380,10 @@ export class KyselyMetaStore implements MetaStore {
 
   moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean> {
     return this.#write(() =>
+  queueClassReplication(dmid: number, classid: number, nowSeconds: number): Promise<number> {
+    return files.queueClassReplication(this.#db, dmid, classid, nowSeconds);
+  }
+
       this.#db.transaction().execute((trx) => files.moveCopy(trx, oldFid, newFid, devid)),
     );
   }

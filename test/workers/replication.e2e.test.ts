@@ -80,6 +80,17 @@ describe('replication', () => {
     );
   }, 30_000);
 
+  it('brings a class to its new mindevcount after update_class, without an fsck', async () => {
+    await cluster.ok('create_class domain=d&class=growing&mindevcount=2');
+    const keys = [unique('grow-a'), unique('grow-b')];
+    for (const key of keys) await storeFile(cluster, 'growing', key, `body of ${key}`);
+    for (const key of keys) await copiesReach(key, 2);
+    await cluster.ok('update_class domain=d&class=growing&mindevcount=3');
+    for (const key of keys) expect(nodesOf(await copiesReach(key, 3)).size).toBe(3);
+    await cluster.ok('update_class domain=d&class=growing&mindevcount=2');
+    for (const key of keys) expect(nodesOf(await copiesReach(key, 2)).size).toBe(2);
+  }, 30_000);
+
   it('re-replicates the copies of a device marked dead', async () => {
     const key = unique('survivor');
     const fid = await storeFile(cluster, 'two', key, 'outlives its disk');

@@ -1,4 +1,4 @@
-import { type ClassFields, MetaDuplicateError } from '../../meta/index.js';
+import { type ClassFields, type ClassRow, MetaDuplicateError } from '../../meta/index.js';
 import { MogileError } from '../../protocol/errors.js';
 import type { CommandContext, CommandHandler, ReplyArgs, RequestArgs } from '../command.js';
 import { isTruthy } from '../command.js';
@@ -46,6 +46,14 @@ function readClassRequest(args: RequestArgs): ClassRequest {
   return { domain, name, fields };
 }
 
+function changesPlacement(existing: ClassRow, fields: ClassFields): boolean {
+  const mindevcountChanged =
+    fields.mindevcount !== undefined && fields.mindevcount !== existing.mindevcount;
+  const policyChanged =
+    fields.replpolicy !== undefined && fields.replpolicy !== (existing.replpolicy ?? '');
+  return mindevcountChanged || policyChanged;
+}
+
 /** `create_class`, or `update_class` when `update` is truthy (§6.4). */
 async function saveClass(
   args: RequestArgs,
@@ -60,6 +68,10 @@ async function saveClass(
   try {
     if (update && existing) {
       await meta.updateClass(domain.dmid, existing.classid, request.fields);
+      if (changesPlacement(existing, request.fields)) {
+        // Files move to the new count without an fsck (the original needs one).
+        await meta.queueClassReplication(domain.dmid, existing.classid, ctx.services.nowSeconds());
+      }
     } else if (update && request.name !== 'default') {
       throw new MogileError('class_not_found');
     } else if (existing) {
