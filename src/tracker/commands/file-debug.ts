@@ -9,6 +9,7 @@ import {
 import { storageUrl } from '../storage-urls.js';
 import { leadingInteger } from './args.js';
 import { classOfFile, findKeyFile, formatChecksum } from './file-reads.js';
+import { replicationStatus } from './replication-status.js';
 
 const QUEUE_NAMES: Readonly<Record<number, string>> = { 1: 'fsckqueue', 2: 'rebqueue' };
 
@@ -77,6 +78,7 @@ async function fileDebug(args: RequestArgs, ctx: CommandContext): Promise<ReplyA
       reply[`devpath_${devid}`] = storageUrl(host, devid, fid, 'read', { clientIp: ctx.clientIp });
   }
   if (devids.length > 0) reply['devids'] = devids.join(',');
+  if (file) Object.assign(reply, replicationStatus(file, devids, snapshot, ctx));
   const checksum = await meta.getChecksum(fid);
   reply['checksum'] = checksum ? formatChecksum(checksum) : 'NONE';
   return reply;
