@@ -116,6 +116,20 @@ for (const backend of backends()) {
         });
       });
 
+      it('file_debug explains the replication policy and what it asks for', async () => {
+        const fid = await store('explained', 'why');
+        const debug = await cluster.ok(`file_debug fid=${fid}`);
+        expect(debug['repl_policy']).toBe('MultipleHosts()');
+        expect(['all_good', 'request']).toContain(debug['repl_verdict']);
+        if (debug['repl_verdict'] === 'request') {
+          // One copy so far: the ideal destinations are devices on the other hosts.
+          const holder = cluster.deviceNode.get(Number(debug['devids']));
+          const ideal = debug['repl_ideal']!.split(',').map(Number);
+          expect(ideal.length).toBeGreaterThan(0);
+          for (const devid of ideal) expect(cluster.deviceNode.get(devid)).not.toBe(holder);
+        }
+      });
+
       it('records an MD5 for every file, whatever its class', async () => {
         const fid = await store('summed', 'abc');
         expect(await cluster.ok(`file_debug fid=${fid}`)).toMatchObject({
