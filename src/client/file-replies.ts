@@ -62,6 +62,43 @@ export function parseDestinations(reply: ReadonlyMap<string, string>): Destinati
   return destinations;
 }
 
+/** A `get_paths` reply with mogile's extra pairs (absent from other trackers). */
+export interface LocatedFile {
+  readonly paths: string[];
+  readonly fid: number | undefined;
+  readonly lengthBytes: number | undefined;
+  readonly checksum: string | undefined;
+}
+
+/**
+ * Reads a `get_paths` reply. When the tracker echoes `domain` and `key`, they must be the
+ * ones asked for (architecture.md §4.1): anything else is a reply to another request.
+ */
+export function parseLocatedFile(
+  reply: ReadonlyMap<string, string>,
+  domain: string,
+  key: string,
+): LocatedFile {
+  const echoedKey = reply.get('key');
+  const echoedDomain = reply.get('domain');
+  if (
+    (echoedKey !== undefined && echoedKey !== key) ||
+    (echoedDomain !== undefined && echoedDomain !== domain)
+  ) {
+    throw new MogileClientError(
+      'EECHO_MISMATCH',
+      `get_paths for ${domain}/${key} was answered for ${echoedDomain}/${echoedKey}`,
+      { command: 'get_paths' },
+    );
+  }
+  return {
+    paths: parsePaths(reply),
+    fid: optionalNumber(reply, 'fid'),
+    lengthBytes: optionalNumber(reply, 'length'),
+    checksum: optionalText(reply, 'checksum'),
+  };
+}
+
 export function parsePaths(reply: ReadonlyMap<string, string>): string[] {
   const count = intField(reply, 'paths', 'get_paths');
   const paths: string[] = [];

@@ -21,6 +21,7 @@ export {
   type ClassOptions,
   type CreateDeviceOptions,
   type DeviceState,
+  type FsckTargets,
   type HostOptions,
   type HostStatus,
   MogileAdmin,
@@ -34,5 +35,6 @@ export {
   type StoreOptions,
   type StoreResult,
 } from './mogile-client.js';
+export type { ClassStats, ClusterStats, QueueDepth } from './stats-reply.js';
 export { IDEMPOTENT_COMMANDS } from './tracker-pool.js';
 export type { StoreSource } from './upload-source.js';

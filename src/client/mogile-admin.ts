@@ -16,6 +16,7 @@ import {
 } from './admin-replies.js';
 import { intField, type TrackerClientOptions, trackerPoolOptions } from './client-options.js';
 import { MogileClientError } from './errors.js';
+import { type ClusterStats, parseClusterStats } from './stats-reply.js';
 import type { RequestArgs } from './tracker-connection.js';
 import { TrackerPool } from './tracker-pool.js';
 
@@ -36,6 +37,16 @@ export interface HostOptions {
   readonly altip?: string | undefined;
   readonly altmask?: string | undefined;
   readonly status?: HostStatus | undefined;
+}
+
+/** mogile's `fsck_start` targets (docs/operations.md); the Perl tracker ignores them. */
+export interface FsckTargets {
+  readonly domain?: string | undefined;
+  /** Needs `domain`. */
+  readonly class?: string | undefined;
+  /** A key prefix; needs `domain`. */
+  readonly prefix?: string | undefined;
+  readonly devid?: number | undefined;
 }
 
 export type CreateDeviceOptions = {
@@ -148,8 +159,13 @@ export class MogileAdmin {
     return parseFids(await this.#request('list_fids', { from: fromFid, to: count }));
   }
 
-  async fsckStart(): Promise<void> {
-    await this.#request('fsck_start', {});
+  async fsckStart(targets: FsckTargets = {}): Promise<void> {
+    await this.#request('fsck_start', {
+      domain: targets.domain,
+      class: targets.class,
+      prefix: targets.prefix,
+      devid: targets.devid,
+    });
   }
 
   async fsckStop(): Promise<void> {
@@ -203,6 +219,11 @@ export class MogileAdmin {
 
   async rebalanceReset(): Promise<void> {
     await this.#request('rebalance_reset', {});
+  }
+
+  /** mogile's `mogile_stats`: files, bytes and copies per class, queue depths. */
+  async clusterStats(): Promise<ClusterStats> {
+    return parseClusterStats(await this.#request('mogile_stats', {}));
   }
 
   async close(): Promise<void> {

@@ -13,11 +13,12 @@ import {
   type FileDebugInfo,
   type FileInfo,
   type KeyPage,
+  type LocatedFile,
   parseDestinations,
   parseFileDebug,
   parseFileInfo,
   parseKeyPage,
-  parsePaths,
+  parseLocatedFile,
 } from './file-replies.js';
 import { downloadFirstGood, type ExpectedFile } from './storage-download.js';
 import { type Destination, uploadToFirstAccepting } from './storage-upload.js';
@@ -169,21 +170,22 @@ export class MogileClient {
   ): Promise<Buffer | Readable> {
     checkKey(key);
     const signal = options.signal;
-    const [paths, info] = await Promise.all([
-      this.getPaths(key, { pathcount: options.pathcount, signal }),
-      this.info(key, { signal }).catch((error: unknown) => {
-        // An older tracker may lack file_info details; the key check is get_paths' job.
-        if (error instanceof MogileClientError && error.code === 'unknown_key') throw error;
-        return undefined;
-      }),
-    ]);
+    const located = await this.#locate(key, { pathcount: options.pathcount, signal });
+    // A mogile tracker sends length and checksum with the paths; ask others with file_info.
+    const info =
+      located.lengthBytes === undefined || located.checksum === undefined
+        ? await this.info(key, { signal }).catch((error: unknown) => {
+            if (error instanceof MogileClientError && error.code === 'unknown_key') throw error;
+            return undefined;
+          })
+        : undefined;
     const expected: ExpectedFile = {
       domain: this.#domain,
       key,
-      lengthBytes: info?.lengthBytes,
-      checksum: options.skipVerify ? undefined : parseChecksum(info?.checksum),
+      lengthBytes: located.lengthBytes ?? info?.lengthBytes,
+      checksum: options.skipVerify ? undefined : parseChecksum(located.checksum ?? info?.checksum),
     };
-    return downloadFirstGood(this.#storage, paths, expected, options.as ?? 'buffer', {
+    return downloadFirstGood(this.#storage, located.paths, expected, options.as ?? 'buffer', {
       signal,
       verifyBeforeStreamBytes: options.skipVerify ? 0 : this.#verifyBeforeStreamBytes,
     });
@@ -191,6 +193,11 @@ export class MogileClient {
 
   async getPaths(key: string, options: GetPathsOptions = {}): Promise<string[]> {
     checkKey(key);
+    return (await this.#locate(key, options)).paths;
+  }
+
+  /** `get_paths`, with the echoed domain and key checked (architecture.md §4.1). */
+  async #locate(key: string, options: GetPathsOptions): Promise<LocatedFile> {
     const reply = await this.#pool.request(
       'get_paths',
       {
@@ -202,7 +209,7 @@ export class MogileClient {
       },
       { signal: options.signal },
     );
-    return parsePaths(reply);
+    return parseLocatedFile(reply, this.#domain, key);
   }
 
   /** Deletes a key; fails with `unknown_key` when it does not exist. */

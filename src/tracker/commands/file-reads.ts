@@ -25,7 +25,8 @@ async function findKeyFile(args: RequestArgs, ctx: CommandContext) {
 
 /**
  * `get_paths` (§5.3): readable URLs of the key's copies, best first. Echoes `domain`, `key`
- * and `fid` so a client can check the reply answers its own request (architecture.md §4.1).
+ * and `fid` so a client can check the reply answers its own request (architecture.md §4.1),
+ * and adds the file's `length` and `checksum`.
  */
 async function getPaths(args: RequestArgs, ctx: CommandContext): Promise<ReplyArgs> {
   const { domain, snapshot, key, file } = await findKeyFile(args, ctx);
@@ -38,7 +39,16 @@ async function getPaths(args: RequestArgs, ctx: CommandContext): Promise<ReplyAr
   });
   const reply: Record<string, string | number> = { paths: paths.length };
   for (const [i, path] of paths.entries()) reply[`path${i + 1}`] = path;
-  return { ...reply, domain: domain.name, key, fid: file.fid };
+  // Length and checksum let a client verify what it reads without a second request.
+  const checksum = await ctx.services.meta.getChecksum(file.fid);
+  return {
+    ...reply,
+    domain: domain.name,
+    key,
+    fid: file.fid,
+    length: file.length,
+    ...(checksum && { checksum: formatChecksum(checksum) }),
+  };
 }
 
 /** `file_info` (§5.7). */
