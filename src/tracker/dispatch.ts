@@ -149,24 +149,29 @@ export function createDispatcher(
     }
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) return timedOut(request, ctx, callid); // waited out its time in line
+    // One controller per request, aborted by the deadline or by the client going away (a
+    // listener is cheaper than AbortSignal.any on this hot path).
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DeadlineExceeded(requestTimeoutMs)),
-      remainingMs,
-    );
-    const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+    const onClientGone = () => deadline.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onClientGone, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        deadline.abort(new DeadlineExceeded(requestTimeoutMs));
+        resolve(null);
+      }, remainingMs);
+    });
+    const signal = deadline.signal;
     try {
       const work = runInDbScope({ deadlineMs, signal }, () =>
         runHandler(handler, request, ctx, signal, callid),
       );
-      const expired = new Promise<null>((resolve) => {
-        deadline.signal.addEventListener('abort', () => resolve(null), { once: true });
-      });
       // The late result, if any, is dropped: the ERR already holds this request's place.
       const reply = await Promise.race([work, expired]);
       return reply ?? timedOut(request, ctx, callid);
     } finally {
       clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onClientGone);
     }
   }
 
