@@ -21,6 +21,8 @@ interface StorageCliOptions {
   daemonize?: boolean;
   headersTimeout?: string;
   idleTimeout?: string;
+  secret?: string;
+  secretAppliesToGet?: boolean;
 }
 
 /** The settings a storage node starts with, merged from file and command line. */
@@ -33,6 +35,8 @@ interface StorageSettings {
   iostat: boolean;
   headersTimeoutMs: number | undefined;
   idleTimeoutMs: number | undefined;
+  secret: string | undefined;
+  secretAppliesToGet: boolean;
 }
 
 export function registerStorageCommand(program: Command): void {
@@ -51,6 +55,11 @@ export function registerStorageCommand(program: Command): void {
     .option('--no-iostat', 'answer `watch` with "ERR iostat unavailable"')
     .option('--headers-timeout <ms>', 'time allowed to send request headers (default 20000)')
     .option('--idle-timeout <ms>', 'close a connection or upload idle this long (default 60000)')
+    .option(
+      '--secret <text>',
+      "refuse unsigned PUT/DELETE (the trackers' secret; docs/security.md)",
+    )
+    .option('--secret-applies-to-get', 'refuse unsigned GET/HEAD of files too')
     .action(async (options: StorageCliOptions) => {
       let settings: StorageSettings;
       try {
@@ -97,6 +106,8 @@ async function runStorageNode(settings: StorageSettings): Promise<void> {
         iostat: settings.iostat,
         headersTimeoutMs: settings.headersTimeoutMs,
         idleTimeoutMs: settings.idleTimeoutMs,
+        ...(settings.secret !== undefined && { secret: settings.secret }),
+        secretAppliesToGet: settings.secretAppliesToGet,
       },
       {
         logger,
@@ -133,6 +144,8 @@ const CONFIG_KEYS = new Set([
   'pidfile',
   'iostat',
   'daemonize',
+  'secret',
+  'secret_applies_to_get',
 ]);
 
 /** Reads the config file (mogstored keys), then lets the command line win. */
@@ -175,6 +188,11 @@ function resolveSettings(options: StorageCliOptions): StorageSettings {
     pidfile: pick(options.pidfile, 'pidfile')?.[1],
     headersTimeoutMs: optionalInteger('--headers-timeout', options.headersTimeout),
     idleTimeoutMs: optionalInteger('--idle-timeout', options.idleTimeout),
+    secret: pick(options.secret, 'secret')?.[1],
+    secretAppliesToGet:
+      options.secretAppliesToGet === true ||
+      (file['secret_applies_to_get'] !== undefined &&
+        parseBoolean('secret_applies_to_get', file['secret_applies_to_get'])),
     iostat:
       iostatCli ?? (file['iostat'] === undefined ? true : parseBoolean('iostat', file['iostat'])),
   };

@@ -378,12 +378,12 @@ export class KyselyMetaStore implements MetaStore {
     );
   }
 
-  moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean> {
-    return this.#write(() =>
   queueClassReplication(dmid: number, classid: number, nowSeconds: number): Promise<number> {
     return files.queueClassReplication(this.#db, dmid, classid, nowSeconds);
   }
 
+  moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean> {
+    return this.#write(() =>
       this.#db.transaction().execute((trx) => files.moveCopy(trx, oldFid, newFid, devid)),
     );
   }

@@ -2,9 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { handleDelete, handleMkcol, handleMove } from './delete-handler.js';
 import { handleGet } from './get-handler.js';
-import { SERVER_HEADER, sendPage } from './http-replies.js';
+import { refuseUpload, SERVER_HEADER, sendPage } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { handlePut } from './put-handler.js';
+import { requestSignature } from './signature-check.js';
+
+const SIGNED_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'PUT',
+  'DELETE',
+  'MKCOL',
+  'MOVE',
+]);
 
 export interface HttpTimeouts {
   /** Time allowed to receive a request's headers. */
@@ -73,6 +83,14 @@ function dispatch(
   res: ServerResponse,
   expectsContinue: boolean,
 ): Promise<void> {
+  if (SIGNED_METHODS.has(req.method ?? '')) {
+    const verdict = requestSignature(ctx.signing, req, STATS_PATH);
+    if (verdict !== 'ok') {
+      // Before any body is read: the connection closes instead of draining an upload.
+      refuseUpload(res, 403, `Signature ${verdict}`);
+      return Promise.resolve();
+    }
+  }
   switch (req.method) {
     case 'GET':
     case 'HEAD':

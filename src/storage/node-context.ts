@@ -25,6 +25,14 @@ export interface NodeContext {
   readonly logger: StorageLogger | undefined;
   /** Serialises partial (Content-Range) writes to the same file. */
   readonly pathLocks: PathLocks;
+  /** Signed URLs (docs/security.md); absent when the node has no secret. */
+  readonly signing?: SigningPolicy;
+}
+
+export interface SigningPolicy {
+  readonly secret: string;
+  /** GET and HEAD of files need a signature too. */
+  readonly appliesToGet: boolean;
 }
 
 /** One promise chain per path: `run` waits for earlier work on the same path. */

@@ -65,6 +65,9 @@ export async function startStorageNode(
     hashOffload: new HashOffload(),
     logger: extras.logger,
     pathLocks: new PathLocks(),
+    ...(config.secret !== '' && {
+      signing: { secret: config.secret, appliesToGet: config.secretAppliesToGet },
+    }),
   };
   for (const device of registry.list()) {
     const removed = await sweepTempFolder(device);

@@ -23,6 +23,13 @@ export interface StorageNodeOptions {
   readonly iostat?: boolean;
   /** How long close() lets in-flight requests finish before dropping them. */
   readonly closeGraceMs?: number;
+  /**
+   * Refuse PUT, DELETE, MKCOL and MOVE without a valid signature made with this secret
+   * (docs/security.md); empty turns signing off.
+   */
+  readonly secret?: string;
+  /** Refuse unsigned GET and HEAD of files too (usage files and `/` stay open). */
+  readonly secretAppliesToGet?: boolean;
 }
 
 export type ResolvedStorageOptions = Readonly<Required<StorageNodeOptions>>;
@@ -36,6 +43,8 @@ export const STORAGE_DEFAULTS = Object.freeze({
   watchIntervalMs: 1_000,
   iostat: true,
   closeGraceMs: 10_000,
+  secret: '',
+  secretAppliesToGet: false,
 });
 
 export class StorageOptionError extends Error {
@@ -68,6 +77,12 @@ export function resolveStorageOptions(options: StorageNodeOptions): ResolvedStor
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new StorageOptionError(key, `must be a positive integer, got ${String(value)}`);
     }
+  }
+  if (resolved.secret !== '' && resolved.secret.length < 16) {
+    throw new StorageOptionError('secret', 'must be at least 16 characters');
+  }
+  if (resolved.secretAppliesToGet && resolved.secret === '') {
+    throw new StorageOptionError('secretAppliesToGet', 'needs a secret');
   }
   if (!Number.isSafeInteger(resolved.closeGraceMs) || resolved.closeGraceMs < 0) {
     throw new StorageOptionError('closeGraceMs', 'must be a non-negative integer');

@@ -1,4 +1,5 @@
 import { dsnToUrl, isDatabaseUrl } from './db-dsn.js';
+import { isNetwork } from './network-allow-list.js';
 
 /** One address the tracker listens on. Port 0 picks a free port. */
 export interface ListenAddress {
@@ -63,6 +64,15 @@ export interface TrackerConfig {
   readonly dbQueueTimeoutMs: number;
   /** Requests that may wait for a database connection; more get `ERR db_busy` at once. */
   readonly dbQueueLimit: number;
+  /** Signs the storage URLs the tracker hands out and requests (docs/security.md). */
+  readonly secret: string | undefined;
+  /** Seconds a signed URL stays valid. */
+  readonly secretExpirySeconds: number;
+  /**
+   * Networks (CIDR or single addresses) allowed to run commands that change the cluster;
+   * empty allows everyone, as the original does.
+   */
+  readonly adminNetworks: readonly string[];
 }
 
 export class TrackerConfigError extends Error {
@@ -139,6 +149,9 @@ function defaults(): Draft {
     dbPoolSize: 8,
     dbQueueTimeoutMs: 1000,
     dbQueueLimit: 256,
+    secret: undefined,
+    secretExpirySeconds: 3600,
+    adminNetworks: [],
   };
 }
 
@@ -243,13 +256,26 @@ export const TRACKER_CONFIG_KEYS: Readonly<Record<string, Apply>> = {
   db_pool_size: field('dbPoolSize', integer(1, 1000), 'a whole number from 1 to 1000'),
   db_queue_timeout: field('dbQueueTimeoutMs', secondsAsMs, SECONDS),
   db_queue_limit: field('dbQueueLimit', integer(0, 100_000), 'a whole number up to 100000'),
+  secret: field(
+    'secret',
+    (value) => (value.length >= 16 ? value : undefined),
+    'a secret of at least 16 characters',
+  ),
+  secret_expiry: field('secretExpirySeconds', integer(1, 31_536_000), 'seconds from 1 to 31536000'),
+  admin_networks: (draft, value) => {
+    const networks = splitList(value);
+    const bad = networks.find((network) => !isNetwork(network));
+    if (bad !== undefined) return `addresses or CIDR networks (${bad} is neither)`;
+    draft.adminNetworks = networks;
+    return undefined;
+  },
   // Obsolete options the original accepts and ignores.
   no_http: () => undefined,
   workerport: () => undefined,
 };
 
 /** Keys whose value is a comma-separated list; a repeated command-line flag adds to it. */
-const LIST_KEYS: ReadonlySet<string> = new Set(['listen', 'plugins']);
+const LIST_KEYS: ReadonlySet<string> = new Set(['listen', 'plugins', 'admin_networks']);
 
 /** Keys that take no value on the command line (`--no-schema-check`). */
 export const TRACKER_FLAG_KEYS: ReadonlySet<string> = new Set([
@@ -314,6 +340,7 @@ function finish(draft: Draft): TrackerConfig {
     queryJobs: listenerJobs ?? draft.queryJobs,
     listen: Object.freeze(listen),
     plugins: Object.freeze([...draft.plugins]),
+    adminNetworks: Object.freeze([...draft.adminNetworks]),
   });
 }
 

@@ -6,7 +6,12 @@ import { defaultErrorText, MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
 import { encodeErr, encodeOk } from '../protocol/reply.js';
 import { type AdminRequest, type CommandRequest, parseRequestLine } from '../protocol/request.js';
+import {
+  CLUSTER_CHANGING_COMMANDS,
+  PROCESS_CHANGING_ADMIN_COMMANDS,
+} from './cluster-changing-commands.js';
 import type { CommandContext, CommandHandler, CommandRegistry } from './command.js';
+import { NetworkAllowList } from './network-allow-list.js';
 import { QueryStats } from './query-stats.js';
 import type { TrackerServices } from './services.js';
 
@@ -32,6 +37,8 @@ export interface DispatcherOptions {
   readonly requestTimeoutMs?: number;
   /** A reply later than this after its request must not be written (`stale_reply_after`). */
   readonly staleReplyAfterMs?: number;
+  /** Networks allowed to change the cluster (`admin_networks`); empty allows all. */
+  readonly adminNetworks?: readonly string[];
 }
 
 /** A reply and the performance.now() time after which writing it would be stale. */
@@ -128,6 +135,15 @@ export function createDispatcher(
   const { logger, admin } = options;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const staleReplyAfterMs = options.staleReplyAfterMs ?? DEFAULT_STALE_REPLY_AFTER_MS;
+  const adminNetworks = new NetworkAllowList(options.adminNetworks ?? []);
+
+  /** True (and logged, counted) when `admin_networks` keeps this client from `name`. */
+  function forbidden(name: string, ctx: ConnectionContext): boolean {
+    if (adminNetworks.allows(ctx.clientIp)) return false;
+    stats.increment('forbidden');
+    logger?.warn({ command: name, clientIp: ctx.clientIp }, 'command refused by admin_networks');
+    return true;
+  }
 
   async function runCommand(
     request: CommandRequest,
@@ -139,6 +155,9 @@ export function createDispatcher(
     const callid = request.args.get('callid');
     const handler = registry.get(request.name);
     if (!handler) return encodeErr('unknown_command', defaultErrorText('unknown_command'), callid);
+    if (CLUSTER_CHANGING_COMMANDS.has(request.name) && forbidden(request.name, ctx)) {
+      return encodeErr('forbidden', defaultErrorText('forbidden'), callid);
+    }
     const kind = deadlineKind(request.name);
     if (kind === 'long') return runHandler(handler, request, ctx, ctx.signal, callid);
     const deadlineMs = receivedAtMs + requestTimeoutMs;
@@ -299,6 +318,10 @@ export function createDispatcher(
 
   async function handleAdmin(request: AdminRequest, ctx: ConnectionContext): Promise<string> {
     if (!admin) return encodeErr('unknown_command', defaultErrorText('unknown_command'));
+    const name = request.command.toLowerCase();
+    if (PROCESS_CHANGING_ADMIN_COMMANDS.has(name) && forbidden(`!${name}`, ctx)) {
+      return `ERROR: forbidden\r\n.\r\n`;
+    }
     try {
       return await admin.handle(request, ctx);
     } catch (error) {

@@ -1,6 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { Agent, request } from 'undici';
+import type { UrlKind } from './storage-urls.js';
+import type { UrlSigner } from './url-signer.js';
 
 /**
  * The tracker's HTTP and side-channel client for storage nodes. One keep-alive agent is
@@ -8,23 +10,41 @@ import { Agent, request } from 'undici';
  * command or a monitor round.
  */
 export class NodeClient {
+  readonly #signer: UrlSigner | undefined;
   readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, pipelining: 1 });
   /** undici closes the connection after every HEAD; node:http keeps it for the next one. */
   readonly #headAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 16 });
 
+  /** With a signer, every request is signed and so are the URLs `sign` returns. */
+  constructor(signer?: UrlSigner) {
+    this.#signer = signer;
+  }
+
+  /**
+   * The URL signed when the tracker has a secret (docs/security.md), else unchanged. Used
+   * for URLs handed to clients and for the workers' own requests.
+   */
+  sign(url: string, kind: UrlKind = 'upload'): string {
+    return this.#signer ? this.#signer.sign(url, kind) : url;
+  }
+
   /** HEAD a file: its status, size and the digests a mogile storage node keeps with it. */
   head(url: string, timeoutMs: number): Promise<HeadResult> {
     return new Promise((resolve, reject) => {
-      const request = httpRequest(url, { method: 'HEAD', agent: this.#headAgent }, (response) => {
-        response.resume();
-        const length = response.headers['content-length'];
-        resolve({
-          status: response.statusCode ?? 0,
-          sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-          md5: headerText(response.headers['x-mogile-md5']),
-          sha1: headerText(response.headers['x-mogile-sha1']),
-        });
-      });
+      const request = httpRequest(
+        this.sign(url),
+        { method: 'HEAD', agent: this.#headAgent },
+        (response) => {
+          response.resume();
+          const length = response.headers['content-length'];
+          resolve({
+            status: response.statusCode ?? 0,
+            sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+            md5: headerText(response.headers['x-mogile-md5']),
+            sha1: headerText(response.headers['x-mogile-sha1']),
+          });
+        },
+      );
       request.setTimeout(timeoutMs, () => request.destroy(new Error(`HEAD ${url} timed out`)));
       request.on('error', reject);
       request.end();
@@ -32,7 +52,7 @@ export class NodeClient {
   }
 
   async get(url: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
-    const response = await request(url, {
+    const response = await request(this.sign(url), {
       dispatcher: this.#agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -48,7 +68,7 @@ export class NodeClient {
     timeoutMs: number,
     headers: Record<string, string> = {},
   ): Promise<number> {
-    const response = await request(url, {
+    const response = await request(this.sign(url), {
       method: 'PUT',
       body,
       headers: { 'content-type': 'application/octet-stream', ...headers },

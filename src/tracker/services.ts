@@ -7,6 +7,7 @@ import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
 import { Monitor } from './monitor.js';
 import { NodeClient } from './node-client.js';
+import { UrlSigner } from './url-signer.js';
 
 /** The settings command handlers read; a frozen subset of the tracker's configuration. */
 export interface ServiceOptions {
@@ -27,6 +28,10 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** The tracker's one bounded database pool (architecture.md §5). */
   readonly db?: DatabaseLimits;
+  /** Signs storage URLs with this secret (config `secret`, docs/security.md). */
+  readonly secret?: string;
+  /** How long a signed URL stays valid (config `secret_expiry`). */
+  readonly secretExpirySeconds?: number;
 }
 
 export interface DatabaseLimits {
@@ -43,7 +48,16 @@ export interface DatabaseLimits {
 }
 
 export type ResolvedServiceOptions = Required<
-  Omit<ServiceOptions, 'noSchemaCheck' | 'logger' | 'monitorIntervalMs' | 'jobMaster' | 'db'>
+  Omit<
+    ServiceOptions,
+    | 'noSchemaCheck'
+    | 'logger'
+    | 'monitorIntervalMs'
+    | 'jobMaster'
+    | 'db'
+    | 'secret'
+    | 'secretExpirySeconds'
+  >
 >;
 
 /**
@@ -65,6 +79,9 @@ export interface TrackerServices {
   /** Unix time in seconds; injectable for tests. */
   nowSeconds(): number;
 }
+
+/** Signed URLs stay valid an hour unless `secret_expiry` says otherwise. */
+export const DEFAULT_SECRET_EXPIRY_SECONDS = 3600;
 
 export interface TrackerServicesHandle extends TrackerServices {
   close(): Promise<void>;
@@ -113,7 +130,14 @@ export async function createTrackerServices(
   const startupMaxFid = await meta.maxFileFid();
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const observations = new DeviceObservations();
-  const nodes = new NodeClient();
+  const nodes = new NodeClient(
+    options.secret
+      ? new UrlSigner({
+          secret: options.secret,
+          expirySeconds: options.secretExpirySeconds ?? DEFAULT_SECRET_EXPIRY_SECONDS,
+        })
+      : undefined,
+  );
   const monitor = new Monitor({
     meta,
     cluster,

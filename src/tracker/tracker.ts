@@ -46,6 +46,10 @@ export async function startTracker(
     nodeTimeoutMs: config.nodeTimeoutMs,
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
+    ...(config.secret !== undefined && {
+      secret: config.secret,
+      secretExpirySeconds: config.secretExpirySeconds,
+    }),
     logger,
     db: {
       poolSize: config.dbPoolSize,
@@ -64,6 +68,7 @@ export async function startTracker(
       admin: new AdminCommands({ config, stats, watch, requestShutdown: () => void close() }),
       requestTimeoutMs: config.requestTimeoutMs,
       staleReplyAfterMs: config.staleReplyAfterMs,
+      adminNetworks: config.adminNetworks,
     }),
     logger,
     maxLineBytes: MAX_LINE_BYTES,

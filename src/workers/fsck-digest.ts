@@ -20,6 +20,8 @@ export interface ContentDigestRequest {
   readonly sideChannelPort: number;
   readonly timeoutMs: number;
   readonly agent: Agent;
+  /** Signs the GET when the cluster has a secret (docs/security.md). */
+  readonly sign?: (url: string) => string;
 }
 
 /**
@@ -75,7 +77,8 @@ function sideChannelDigest(
 }
 
 async function getDigest(req: ContentDigestRequest): Promise<ContentDigest> {
-  const url = storageUrl(req.view.host, req.view.device.devid, req.fid, 'read');
+  const unsigned = storageUrl(req.view.host, req.view.device.devid, req.fid, 'read');
+  const url = req.sign ? req.sign(unsigned) : unsigned;
   try {
     const response = await request(url, {
       dispatcher: req.agent,

@@ -166,6 +166,7 @@ function digestOf(ctx: FsckContext, view: DeviceView, fid: number, algorithm: Fs
     sideChannelPort: ctx.services.options.mogstoredStreamPort,
     timeoutMs: ctx.services.options.nodeTimeoutMs,
     agent: ctx.agent,
+    sign: (url) => ctx.services.nodes.sign(url),
   });
 }
 

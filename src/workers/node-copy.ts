@@ -62,12 +62,13 @@ export class NodeCopier {
     const algorithm = ALGORITHMS[hashtype];
     if (!algorithm) return { ok: false, side: 'source', reason: `unknown hashtype ${hashtype}` };
     const idle = this.#options.idleTimeoutMs ?? 45_000;
-    const sourceUrl = storageUrl(copy.source.host, copy.source.device.devid, copy.fid, 'read');
-    const destUrl = storageUrl(
-      copy.destination.host,
-      copy.destination.device.devid,
-      copy.fid,
-      'upload',
+    // Replication signs its own requests when the cluster has a secret (docs/security.md).
+    const { nodes } = this.#options;
+    const sourceUrl = nodes.sign(
+      storageUrl(copy.source.host, copy.source.device.devid, copy.fid, 'read'),
+    );
+    const destUrl = nodes.sign(
+      storageUrl(copy.destination.host, copy.destination.device.devid, copy.fid, 'upload'),
     );
 
     let get: Awaited<ReturnType<typeof request>>;
@@ -168,7 +169,7 @@ export class NodeCopier {
   /** DELETE a copy: its HTTP status, or undefined when the node did not answer. */
   async delete(url: string): Promise<number | undefined> {
     try {
-      const response = await request(url, {
+      const response = await request(this.#options.nodes.sign(url), {
         method: 'DELETE',
         dispatcher: this.#agent,
         headersTimeout: this.#options.headersTimeoutMs,

@@ -17,6 +17,8 @@ export interface ClusterOptions {
   readonly classes?: Record<string, number>;
   /** The metadata engine: a fresh database of this backend, dropped by stop(). */
   readonly backend?: Backend;
+  /** Extra `mogile storage` arguments for every node, e.g. `['--secret', '…']`. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface TestCluster {
@@ -57,7 +59,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   try {
     for (let n = 0; n < nodeCount; n++) {
       const devids = Array.from({ length: perNode }, (_, i) => n * perNode + i + 1);
-      const node = await startNode(makeDocroot(devids));
+      const node = await startNode(makeDocroot(devids), [...(options.nodeArgs ?? [])]);
       nodes.push(node);
       for (const devid of devids) deviceNode.set(devid, node);
     }

@@ -55,7 +55,7 @@ async function createOpen(args: RequestArgs, ctx: CommandContext): Promise<Reply
 
   const audience = { clientIp: ctx.clientIp, zone: args.get('zone') };
   const urls = devices.map((view) =>
-    storageUrl(view.host, view.device.devid, fid, 'upload', audience),
+    ctx.services.nodes.sign(storageUrl(view.host, view.device.devid, fid, 'upload', audience)),
   );
   if (!multi) return { fid, devid: devices[0]!.device.devid, path: urls[0] };
   const reply: Record<string, string | number> = { fid, dev_count: devices.length };

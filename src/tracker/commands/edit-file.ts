@@ -40,8 +40,8 @@ async function editFile(args: RequestArgs, ctx: CommandContext): Promise<ReplyAr
   if (!(await meta.moveCopy(file.fid, fid, devid))) throw new MogileError('db');
   const audience = { clientIp: ctx.clientIp, zone: args.get('zone') };
   return {
-    oldpath: storageUrl(chosen.host, devid, file.fid, 'upload', audience),
-    newpath: storageUrl(chosen.host, devid, fid, 'upload', audience),
+    oldpath: ctx.services.nodes.sign(storageUrl(chosen.host, devid, file.fid, 'upload', audience)),
+    newpath: ctx.services.nodes.sign(storageUrl(chosen.host, devid, fid, 'upload', audience)),
     fid,
     devid,
     class: file.classid,

@@ -74,8 +74,10 @@ async function fileDebug(args: RequestArgs, ctx: CommandContext): Promise<ReplyA
   for (const devid of devids) {
     const device = snapshot.device(devid);
     const host = device && snapshot.host(device.hostid);
-    if (host)
-      reply[`devpath_${devid}`] = storageUrl(host, devid, fid, 'read', { clientIp: ctx.clientIp });
+    if (host) {
+      const url = storageUrl(host, devid, fid, 'read', { clientIp: ctx.clientIp });
+      reply[`devpath_${devid}`] = ctx.services.nodes.sign(url, 'read');
+    }
   }
   if (devids.length > 0) reply['devids'] = devids.join(',');
   if (file) Object.assign(reply, replicationStatus(file, devids, snapshot, ctx));

@@ -52,8 +52,9 @@ export async function orderReadPaths(
     (view.device.status === 'drain' ? drained : paths).push(url);
   }
   const all = [...paths, ...drained];
-  if (all.length === 0 && backup !== undefined) return [backup];
-  return all.slice(0, options.max);
+  const chosen = all.length === 0 && backup !== undefined ? [backup] : all.slice(0, options.max);
+  // Signed only after the checks: the signature must not hide a wrong path.
+  return chosen.map((url) => ctx.services.nodes.sign(url, 'read'));
 }
 
 async function copyLooksRight(url: string, file: FileRow, ctx: CommandContext): Promise<boolean> {
