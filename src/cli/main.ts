@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAdminCommands } from './admin/admin-command.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerFileCommands } from './file-commands.js';
+import { registerStatsCommand } from './stats-command.js';
 import { registerStorageCommand } from './storage-command.js';
 import { registerTrackerCommand } from './tracker-command.js';
 
@@ -14,5 +16,7 @@ registerTrackerCommand(program);
 registerStorageCommand(program);
 registerDevCommand(program);
 registerFileCommands(program);
+registerAdminCommands(program);
+registerStatsCommand(program);
 
 await program.parseAsync(process.argv);

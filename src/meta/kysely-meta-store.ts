@@ -34,6 +34,8 @@ import type {
   StoredChecksum,
   TempfileRow,
 } from './rows.js';
+import type { ClassUsage, CopyCount, QueueDepth, StatsQueue } from './stats-queries.js';
+import * as stats from './stats-queries.js';
 import type { Database } from './tables.js';
 
 /** The MetaStore on Kysely; the same code runs on every engine. */
@@ -538,6 +540,20 @@ export class KyselyMetaStore implements MetaStore {
     return rebalance.enqueueRebalanceItems(this.#db, items, nowSeconds);
   }
   // ---- end of fsck and rebalance ----
+
+  // ---- Cluster statistics (`mogile_stats`); read-only ----
+  classUsage(): Promise<ClassUsage[]> {
+    return stats.classUsage(this.#db);
+  }
+
+  copyCounts(): Promise<CopyCount[]> {
+    return stats.copyCounts(this.#db);
+  }
+
+  queueDepths(nowSeconds: number): Promise<Record<StatsQueue, QueueDepth>> {
+    return stats.queueDepths(this.#db, nowSeconds);
+  }
+  // ---- end of cluster statistics ----
 
   close(): Promise<void> {
     return this.#adapter.close();

@@ -23,6 +23,7 @@ import type {
   StoredChecksum,
   TempfileRow,
 } from './rows.js';
+import type { ClassUsage, CopyCount, QueueDepth, StatsQueue } from './stats-queries.js';
 
 export type WorkQueue = 'file_to_replicate' | 'file_to_delete2';
 
@@ -167,6 +168,15 @@ export interface MetaStore {
   ): Promise<DeviceFid[]>;
   enqueueRebalanceItems(items: readonly RebalanceItem[], nowSeconds: number): Promise<void>;
   // ---- end of fsck and rebalance ----
+
+  // ---- Cluster statistics (`mogile_stats`, docs/protocol-extensions.md); read-only ----
+  /** Files and bytes per class. */
+  classUsage(): Promise<ClassUsage[]>;
+  /** Files per class and copy count (`devcount`). */
+  copyCounts(): Promise<CopyCount[]>;
+  /** Rows of each work queue by how soon they are due. */
+  queueDepths(nowSeconds: number): Promise<Record<StatsQueue, QueueDepth>>;
+  // ---- end of cluster statistics ----
 
   close(): Promise<void>;
 }

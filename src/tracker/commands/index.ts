@@ -14,6 +14,7 @@ import { hostCommands } from './hosts.js';
 import { registerMiscCommands } from './misc.js';
 import { rebalanceCommands } from './rebalance.js';
 import { settingCommands } from './settings.js';
+import { statsCommands } from './stats.js';
 
 /** Every tracker command by its lower-case wire name. */
 export function buildCommandRegistry(): CommandRegistry {
@@ -35,6 +36,7 @@ export function buildCommandRegistry(): CommandRegistry {
     // Fsck and rebalance (tracker-protocol.md §6.19–6.20).
     fsckCommands,
     rebalanceCommands,
+    statsCommands,
   ]) {
     for (const [name, handler] of Object.entries(group)) commands.set(name, handler);
   }
