@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './admin/admin-command.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerFileCommands } from './file-commands.js';
+import { registerSetupDbCommand } from './setup-db-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerStorageCommand } from './storage-command.js';
 import { registerTrackerCommand } from './tracker-command.js';
@@ -16,6 +17,7 @@ registerTrackerCommand(program);
 registerStorageCommand(program);
 registerDevCommand(program);
 registerFileCommands(program);
+registerSetupDbCommand(program);
 registerAdminCommands(program);
 registerStatsCommand(program);
 

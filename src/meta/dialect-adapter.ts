@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { UpgradeDialect } from './schema-upgrade.js';
 import type { Database } from './tables.js';
 
 /** What one database engine supplies to the shared store; lives in dialects/<engine>/. */
@@ -10,6 +11,8 @@ export interface DialectAdapter {
   /** Lists the tables that exist, to tell an empty database from a foreign one. */
   listTables(): Promise<string[]>;
   isUniqueViolation(error: unknown): boolean;
+  /** The SQL of mogdbsetup's upgrade steps on this engine (`mogile setup-db`). */
+  readonly upgrade: UpgradeDialect;
   /**
    * Makes every committed transaction durable. Server engines sync on commit, so this is
    * a no-op there; SQLite batches it (group commit).

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { engineOf, forUpdate, insertIgnoring, maxOf } from './query-helpers.js';
-import { CLAIM_LEASE_SECONDS } from './queue-queries.js';
+import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
 import type { Database } from './tables.js';
 
 /**
@@ -11,8 +11,7 @@ import type { Database } from './tables.js';
 export type GenericQueueType = 1 | 2;
 
 /** A claimed `file_to_queue` row. */
-export interface GenericQueueTask {
-  readonly fid: number;
+export interface GenericQueueTask extends Claimed {
   readonly devid: number | null;
   readonly arg: string | null;
   readonly failcount: number;
@@ -54,8 +53,8 @@ export async function genericQueueLength(
 }
 
 /**
- * Claims due rows of one generic queue in nexttry order and leases them for 1000 s in the
- * same transaction, like the replication queue (metadata-schema.md §3).
+ * Claims due rows of one generic queue in nexttry order under a short lease, like the
+ * replication queue (queue-claims.ts; metadata-schema.md §3).
  */
 export function claimGenericQueueTasks(
   db: Kysely<Database>,
@@ -63,49 +62,41 @@ export function claimGenericQueueTasks(
   nowSeconds: number,
   limit: number,
 ): Promise<GenericQueueTask[]> {
-  return db.transaction().execute(async (trx) => {
-    const query = trx
+  return claimRows(db, { table: 'file_to_queue', type }, nowSeconds, (trx) =>
+    trx
       .selectFrom('file_to_queue')
       .select(['fid', 'devid', 'arg', 'failcount'])
       .where('type', '=', type)
       .where('nexttry', '<=', nowSeconds)
       .orderBy('nexttry')
-      .limit(limit);
-    const rows = await forUpdate(trx, query).execute();
-    for (let start = 0; start < rows.length; start += 500) {
-      const fids = rows.slice(start, start + 500).map((row) => row.fid);
-      await trx
-        .updateTable('file_to_queue')
-        .set({ nexttry: nowSeconds + CLAIM_LEASE_SECONDS })
-        .where('type', '=', type)
-        .where('fid', 'in', fids)
-        .execute();
-    }
-    return rows;
-  });
+      .limit(limit),
+  );
 }
 
-export async function finishGenericQueueTask(
+/** Deletes a finished row; with `lease`, only while that claim still holds it. */
+export function finishGenericQueueTask(
   db: Kysely<Database>,
   type: GenericQueueType,
   fid: number,
+  lease?: number,
 ): Promise<void> {
-  await db.deleteFrom('file_to_queue').where('type', '=', type).where('fid', '=', fid).execute();
+  return finishClaimed(db, { table: 'file_to_queue', type }, fid, lease);
 }
 
-export async function deferGenericQueueTask(
+/** Reschedules a row; with `lease`, only while that claim still holds it. */
+export function deferGenericQueueTask(
   db: Kysely<Database>,
   type: GenericQueueType,
   fid: number,
   nexttry: number,
   failcount: number,
+  lease?: number,
 ): Promise<void> {
-  await db
-    .updateTable('file_to_queue')
-    .set({ nexttry, failcount: Math.min(failcount, 255) })
-    .where('type', '=', type)
-    .where('fid', '=', fid)
-    .execute();
+  return deferClaimed(db, { table: 'file_to_queue', type }, fid, {
+    nexttry,
+    failcount,
+    ...(lease !== undefined && { lease }),
+  });
 }
 
 /**

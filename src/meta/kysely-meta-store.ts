@@ -11,8 +11,12 @@ import type {
   GenericQueueType,
 } from './fsck-queries.js';
 import * as fsck from './fsck-queries.js';
+import type { LeaseRow } from './lease-queries.js';
+import * as leases from './lease-queries.js';
 import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
 import { exists, maxOf } from './query-helpers.js';
+import type { ClaimScope } from './queue-claims.js';
+import * as claims from './queue-claims.js';
 import type { DeletionTask, ReplicationTask } from './queue-queries.js';
 import * as queues from './queue-queries.js';
 import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
@@ -406,13 +410,8 @@ export class KyselyMetaStore implements MetaStore {
     return files.fidQueues(this.#db, fid);
   }
 
-  async replicateNow(nowSeconds: number): Promise<number> {
-    const result = await this.#db
-      .updateTable('file_to_replicate')
-      .set({ nexttry: nowSeconds })
-      .where('nexttry', '>', nowSeconds)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  replicateNow(nowSeconds: number): Promise<number> {
+    return claims.makeDeferredReplicationsDue(this.#db, nowSeconds);
   }
 
   claimReplicationTasks(nowSeconds: number, limit: number): Promise<ReplicationTask[]> {
@@ -423,12 +422,27 @@ export class KyselyMetaStore implements MetaStore {
     return queues.claimDeletionTasks(this.#db, nowSeconds, limit);
   }
 
-  finishQueueRow(table: WorkQueue, fid: number): Promise<void> {
-    return queues.finishQueueRow(this.#db, table, fid);
+  renewClaims(
+    scope: ClaimScope,
+    fids: readonly number[],
+    lease: number,
+    newLease: number,
+  ): Promise<number[]> {
+    return claims.renewClaims(this.#db, scope, fids, lease, newLease);
   }
 
-  deferQueueRow(table: WorkQueue, fid: number, nexttry: number, failcount: number): Promise<void> {
-    return queues.deferQueueRow(this.#db, table, fid, nexttry, failcount);
+  finishQueueRow(table: WorkQueue, fid: number, lease?: number): Promise<void> {
+    return queues.finishQueueRow(this.#db, table, fid, lease);
+  }
+
+  deferQueueRow(
+    table: WorkQueue,
+    fid: number,
+    nexttry: number,
+    failcount: number,
+    lease?: number,
+  ): Promise<void> {
+    return queues.deferQueueRow(this.#db, table, fid, nexttry, failcount, lease);
   }
 
   addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean> {
@@ -476,8 +490,8 @@ export class KyselyMetaStore implements MetaStore {
     return fsck.claimGenericQueueTasks(this.#db, type, nowSeconds, limit);
   }
 
-  finishGenericQueueTask(type: GenericQueueType, fid: number): Promise<void> {
-    return fsck.finishGenericQueueTask(this.#db, type, fid);
+  finishGenericQueueTask(type: GenericQueueType, fid: number, lease?: number): Promise<void> {
+    return fsck.finishGenericQueueTask(this.#db, type, fid, lease);
   }
 
   deferGenericQueueTask(
@@ -485,8 +499,9 @@ export class KyselyMetaStore implements MetaStore {
     fid: number,
     nexttry: number,
     failcount: number,
+    lease?: number,
   ): Promise<void> {
-    return fsck.deferGenericQueueTask(this.#db, type, fid, nexttry, failcount);
+    return fsck.deferGenericQueueTask(this.#db, type, fid, nexttry, failcount, lease);
   }
 
   enqueueFsckBatch(batch: {
@@ -554,6 +569,23 @@ export class KyselyMetaStore implements MetaStore {
     return stats.queueDepths(this.#db, nowSeconds);
   }
   // ---- end of cluster statistics ----
+
+  acquireLease(
+    name: string,
+    holder: string,
+    nowSeconds: number,
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    return leases.acquireLease(this.#db, name, holder, nowSeconds, ttlSeconds);
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return leases.releaseLease(this.#db, name, holder);
+  }
+
+  listLeases(): Promise<LeaseRow[]> {
+    return leases.listLeases(this.#db);
+  }
 
   close(): Promise<void> {
     return this.#adapter.close();

@@ -5,6 +5,8 @@ import type {
   GenericQueueTask,
   GenericQueueType,
 } from './fsck-queries.js';
+import type { LeaseRow } from './lease-queries.js';
+import type { ClaimScope } from './queue-claims.js';
 import type { DeletionTask, ReplicationTask } from './queue-queries.js';
 import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
 import type {
@@ -110,11 +112,25 @@ export interface MetaStore {
   // Queues.
   /** Makes every deferred replication due now; returns the number of rows changed. */
   replicateNow(nowSeconds: number): Promise<number>;
-  /** Claims due `file_to_replicate` rows, nexttry order, leasing them for 1000 s. */
+  /** Claims due `file_to_replicate` rows, nexttry order, under a short lease (queue-claims). */
   claimReplicationTasks(nowSeconds: number, limit: number): Promise<ReplicationTask[]>;
   claimDeletionTasks(nowSeconds: number, limit: number): Promise<DeletionTask[]>;
-  finishQueueRow(table: WorkQueue, fid: number): Promise<void>;
-  deferQueueRow(table: WorkQueue, fid: number, nexttry: number, failcount: number): Promise<void>;
+  /** Extends claims still holding token `lease`; returns the fids still held. */
+  renewClaims(
+    scope: ClaimScope,
+    fids: readonly number[],
+    lease: number,
+    newLease: number,
+  ): Promise<number[]>;
+  /** With `lease`, only while that claim still holds the row. */
+  finishQueueRow(table: WorkQueue, fid: number, lease?: number): Promise<void>;
+  deferQueueRow(
+    table: WorkQueue,
+    fid: number,
+    nexttry: number,
+    failcount: number,
+    lease?: number,
+  ): Promise<void>;
   /** Records a verified copy (devcount refreshed); false when the fid was deleted meanwhile. */
   addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean>;
   removeFileCopy(fid: number, devid: number): Promise<void>;
@@ -129,18 +145,19 @@ export interface MetaStore {
 
   // ---- Fsck and rebalance (behaviour.md §9–10; file_to_queue types 1 and 2) ----
   genericQueueLength(type: GenericQueueType): Promise<number>;
-  /** Claims due `file_to_queue` rows of one type, nexttry order, leasing them for 1000 s. */
+  /** Claims due `file_to_queue` rows of one type, nexttry order, under a short lease. */
   claimGenericQueueTasks(
     type: GenericQueueType,
     nowSeconds: number,
     limit: number,
   ): Promise<GenericQueueTask[]>;
-  finishGenericQueueTask(type: GenericQueueType, fid: number): Promise<void>;
+  finishGenericQueueTask(type: GenericQueueType, fid: number, lease?: number): Promise<void>;
   deferGenericQueueTask(
     type: GenericQueueType,
     fid: number,
     nexttry: number,
     failcount: number,
+    lease?: number,
   ): Promise<void>;
   /** Queues the next fsck batch; `lastFid` undefined when no fid is left in the run. */
   enqueueFsckBatch(batch: {
@@ -168,6 +185,17 @@ export interface MetaStore {
   ): Promise<DeviceFid[]>;
   enqueueRebalanceItems(items: readonly RebalanceItem[], nowSeconds: number): Promise<void>;
   // ---- end of fsck and rebalance ----
+
+  // Singleton duties (architecture.md §6, lease-queries.ts).
+  /** Takes or renews lease `name` until now + ttl; true when `holder` holds it. */
+  acquireLease(
+    name: string,
+    holder: string,
+    nowSeconds: number,
+    ttlSeconds: number,
+  ): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  listLeases(): Promise<LeaseRow[]>;
 
   // ---- Cluster statistics (`mogile_stats`, docs/protocol-extensions.md); read-only ----
   /** Files and bytes per class. */

@@ -99,7 +99,7 @@ function checkVersion(found: string | undefined): void {
   if (Number.isInteger(version) && version < SCHEMA_VERSION) {
     throw new MetaSchemaError(
       `the database has MogileFS schema version ${found}, older than the ${SCHEMA_VERSION} ` +
-        'this tracker needs; upgrade it first (mogdbsetup)',
+        'this tracker needs; upgrade it first: mogile setup-db --db URL',
     );
   }
   throw new MetaSchemaError(

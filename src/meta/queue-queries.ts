@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { queueReplication, saveChecksum } from './file-queries.js';
 import type { Db } from './query-helpers.js';
 import { insertIgnoring } from './query-helpers.js';
+import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
 import type { StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -13,42 +14,33 @@ import type { Database } from './tables.js';
  */
 
 /** A claimed `file_to_replicate` row. */
-export interface ReplicationTask {
-  readonly fid: number;
+export interface ReplicationTask extends Claimed {
   readonly fromdevid: number | null;
   readonly failcount: number;
 }
 
 /** A claimed `file_to_delete2` row. */
-export interface DeletionTask {
-  readonly fid: number;
+export interface DeletionTask extends Claimed {
   readonly failcount: number;
 }
 
-/** How long a claimed row stays leased to the claimer (metadata-schema.md §3). */
-export const CLAIM_LEASE_SECONDS = 1000;
-
 /**
- * Claims due replication rows in nexttry order (new files, nexttry 0, first) and leases
- * them for 1000 s in the same transaction, so no other tracker takes them meanwhile. On
- * SQLite the transaction is the single writer (architecture.md §6).
+ * Claims due replication rows in nexttry order (new files, nexttry 0, first) under a
+ * short lease (queue-claims.ts; architecture.md §6).
  */
 export function claimReplicationTasks(
   db: Kysely<Database>,
   nowSeconds: number,
   limit: number,
 ): Promise<ReplicationTask[]> {
-  return db.transaction().execute(async (trx) => {
-    const rows = await trx
+  return claimRows(db, { table: 'file_to_replicate' }, nowSeconds, (trx) =>
+    trx
       .selectFrom('file_to_replicate')
       .select(['fid', 'fromdevid', 'failcount'])
       .where('nexttry', '<=', nowSeconds)
       .orderBy('nexttry')
-      .limit(limit)
-      .execute();
-    await lease(trx, 'file_to_replicate', rows, nowSeconds);
-    return rows;
-  });
+      .limit(limit),
+  );
 }
 
 export function claimDeletionTasks(
@@ -56,57 +48,40 @@ export function claimDeletionTasks(
   nowSeconds: number,
   limit: number,
 ): Promise<DeletionTask[]> {
-  return db.transaction().execute(async (trx) => {
-    const rows = await trx
+  return claimRows(db, { table: 'file_to_delete2' }, nowSeconds, (trx) =>
+    trx
       .selectFrom('file_to_delete2')
       .select(['fid', 'failcount'])
       .where('nexttry', '<=', nowSeconds)
       .orderBy('nexttry')
-      .limit(limit)
-      .execute();
-    await lease(trx, 'file_to_delete2', rows, nowSeconds);
-    return rows;
-  });
+      .limit(limit),
+  );
 }
 
-async function lease(
-  trx: Transaction<Database>,
-  table: 'file_to_replicate' | 'file_to_delete2',
-  rows: readonly { fid: number }[],
-  nowSeconds: number,
-): Promise<void> {
-  // Chunks keep the IN list below every engine's bound-parameter limit.
-  for (let start = 0; start < rows.length; start += 500) {
-    const fids = rows.slice(start, start + 500).map((row) => row.fid);
-    await trx
-      .updateTable(table)
-      .set({ nexttry: nowSeconds + CLAIM_LEASE_SECONDS })
-      .where('fid', 'in', fids)
-      .execute();
-  }
-}
-
-export async function finishQueueRow(
+/** Deletes a finished row; with `lease`, only while that claim still holds it. */
+export function finishQueueRow(
   db: Db,
   table: 'file_to_replicate' | 'file_to_delete2',
   fid: number,
+  lease?: number,
 ): Promise<void> {
-  await db.deleteFrom(table).where('fid', '=', fid).execute();
+  return finishClaimed(db, { table }, fid, lease);
 }
 
-export async function deferQueueRow(
+/** Reschedules a row; with `lease`, only while that claim still holds it. */
+export function deferQueueRow(
   db: Db,
   table: 'file_to_replicate' | 'file_to_delete2',
   fid: number,
   nexttry: number,
   failcount: number,
+  lease?: number,
 ): Promise<void> {
-  // failcount is a TINYINT UNSIGNED in the original schema.
-  await db
-    .updateTable(table)
-    .set({ nexttry, failcount: Math.min(failcount, 255) })
-    .where('fid', '=', fid)
-    .execute();
+  return deferClaimed(db, { table }, fid, {
+    nexttry,
+    failcount,
+    ...(lease !== undefined && { lease }),
+  });
 }
 
 /**

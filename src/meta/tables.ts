@@ -84,6 +84,8 @@ export interface Database {
   lock: { lockid: number; hostname: string; pid: number; acquiredat: number };
   /** Our counters; `fid_high_water` is the fid allocator (architecture.md §4.3). */
   mogile_counter: { name: string; value: number };
+  /** Singleton duties: who holds each and until when (Unix seconds; lease-queries.ts). */
+  mogile_lease: { name: string; holder: string; expires_at: number };
 }
 
 export const SCHEMA_VERSION = 17;

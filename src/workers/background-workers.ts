@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { DeleteWorker } from './delete-worker.js';
+import { DutyLease, DutyLeaseRenewer, LeasedWorker } from './duty-lease.js';
 import { FidLocks } from './fid-locks.js';
 import { FsckChecker } from './fsck-checker.js';
 import { FsckInjector } from './fsck-injector.js';
@@ -30,10 +32,30 @@ export class BackgroundWorkers {
   readonly #copier: NodeCopier;
   readonly #fsckChecker: FsckChecker;
   readonly #rebalanceMover: RebalanceMover;
+  readonly #deleter: DeleteWorker;
+  readonly #duties: DutyLeaseRenewer;
 
   constructor(options: BackgroundWorkersOptions) {
     const { services } = options;
     const fidLocks = new FidLocks();
+    // Cluster-wide duties run on one tracker at a time, the holder of their lease
+    // (architecture.md §6); the names are the original's named locks where it had one.
+    const holder = `${services.options.hostname}/${process.pid}/${randomBytes(4).toString('hex')}`;
+    const lease = (name: string) =>
+      new DutyLease({
+        meta: services.meta,
+        name,
+        holder,
+        nowSeconds: services.nowSeconds,
+        logger: services.logger,
+      });
+    const leases = {
+      tempfiles: lease('mgfs:tempfiles'),
+      reaper: lease('mgfs:reaper'),
+      fsckInjector: lease('mogile:fsck-injector'),
+      rebalanceInjector: lease('mogile:rebalance-injector'),
+    };
+    this.#duties = new DutyLeaseRenewer(Object.values(leases));
     this.replicator = new Replicator({ services, fidLocks });
     this.#copier = new NodeCopier({
       nodes: services.nodes,
@@ -41,6 +63,7 @@ export class BackgroundWorkers {
       headersTimeoutMs: Math.max(services.options.nodeTimeoutMs, 10_000),
     });
     const deleter = new DeleteWorker({ services, fidLocks, copier: this.#copier });
+    this.#deleter = deleter;
     // Fsck and rebalance (behaviour.md §9–10): injectors act only on the tracker their
     // settings name; checkers and movers run everywhere.
     this.#fsckChecker = new FsckChecker({ services, fidLocks });
@@ -51,20 +74,31 @@ export class BackgroundWorkers {
         { name: 'delete', worker: deleter, idleMs: 1000, busyMs: 0 },
         {
           name: 'tempfiles',
-          worker: new TempfileSweeper({ services }),
+          worker: new LeasedWorker(leases.tempfiles, new TempfileSweeper({ services })),
           idleMs: 60_000,
           busyMs: 1000,
         },
-        { name: 'reaper', worker: new Reaper({ services }), idleMs: 5000, busyMs: 1000 },
-        { name: 'fsck-inject', worker: new FsckInjector({ services }), idleMs: 1000, busyMs: 1000 },
+        {
+          name: 'reaper',
+          worker: new LeasedWorker(leases.reaper, new Reaper({ services })),
+          idleMs: 5000,
+          busyMs: 1000,
+        },
+        {
+          name: 'fsck-inject',
+          worker: new LeasedWorker(leases.fsckInjector, new FsckInjector({ services })),
+          idleMs: 1000,
+          busyMs: 1000,
+        },
         { name: 'fsck', worker: this.#fsckChecker, idleMs: 1000, busyMs: 0 },
         {
           name: 'rebalance-inject',
-          worker: new RebalanceInjector({ services }),
+          worker: new LeasedWorker(leases.rebalanceInjector, new RebalanceInjector({ services })),
           idleMs: 1000,
           busyMs: 1000,
         },
         { name: 'rebalance', worker: this.#rebalanceMover, idleMs: 1000, busyMs: 0 },
+        { name: 'duty-leases', worker: this.#duties, idleMs: 3000, busyMs: 3000 },
       ],
       startAfter: options.startAfter,
       ...(options.clock && { clock: options.clock }),
@@ -88,4 +122,7 @@ export class BackgroundWorkers {
     await this.#fsckChecker.close();
     await this.#rebalanceMover.close();
   }
+    // Another tracker takes the duties over at once instead of after the lease runs out.
+    await this.#duties.releaseAll();
+    this.#deleter.close();
 }

@@ -2,6 +2,7 @@ import type { DeletionTask } from '../meta/queue-queries.js';
 import type { ClusterSnapshot } from '../tracker/cluster-view.js';
 import { canDeleteFrom, isObservedWriteable } from '../tracker/device-state.js';
 import { storageUrl } from '../tracker/storage-urls.js';
+import { ClaimKeeper } from './claim-keeper.js';
 import type { FidLocks } from './fid-locks.js';
 import type { NodeCopier } from './node-copy.js';
 import { type DeleteSetback, deleteRetryDelay } from './retry-delays.js';
@@ -29,9 +30,20 @@ export interface DeleteWorkerStats {
  */
 export class DeleteWorker {
   readonly #options: DeleteWorkerOptions;
+  readonly #claims: ClaimKeeper;
 
   constructor(options: DeleteWorkerOptions) {
     this.#options = options;
+    this.#claims = new ClaimKeeper({
+      meta: options.services.meta,
+      scope: { table: 'file_to_delete2' },
+      nowSeconds: options.services.nowSeconds,
+      logger: options.services.logger,
+    });
+  }
+
+  close(): void {
+    this.#claims.close();
   }
 
   async runOnce(): Promise<DeleteWorkerStats> {
@@ -39,8 +51,15 @@ export class DeleteWorker {
     const tasks = await meta.claimDeletionTasks(nowSeconds(), this.#options.batchSize ?? 200);
     const stats = { claimed: tasks.length, done: 0, deferred: 0, copiesDeleted: 0 };
     if (tasks.length === 0) return stats;
+    this.#claims.hold(tasks);
     const snapshot = await cluster.current();
     await forEachConcurrently(tasks, this.#options.concurrency ?? 16, async (task) => {
+      // The claim ran out while the batch waited: the row is another tracker's now.
+      if (!this.#claims.mayAct(task.fid)) {
+        this.#claims.drop(task.fid);
+        stats.deferred += 1;
+        return;
+      }
       try {
         const result = await this.#deleteFid(task, snapshot);
         stats.copiesDeleted += result.deleted;
@@ -107,15 +126,25 @@ export class DeleteWorker {
         await this.#defer(task, delay, task.failcount + 1);
         return { finished: false, deleted };
       }
-      await meta.finishQueueRow('file_to_delete2', task.fid);
+      await this.#claims.settle(task.fid, (lease) =>
+        meta.finishQueueRow('file_to_delete2', task.fid, lease),
+      );
       return { finished: true, deleted };
     } finally {
       locks.unlock(task.fid);
     }
   }
 
-  #defer(task: DeletionTask, delaySeconds: number, failcount: number): Promise<void> {
+  async #defer(task: DeletionTask, delaySeconds: number, failcount: number): Promise<void> {
     const { meta, nowSeconds } = this.#options.services;
-    return meta.deferQueueRow('file_to_delete2', task.fid, nowSeconds() + delaySeconds, failcount);
+    await this.#claims.settle(task.fid, (lease) =>
+      meta.deferQueueRow(
+        'file_to_delete2',
+        task.fid,
+        nowSeconds() + delaySeconds,
+        failcount,
+        lease,
+      ),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import type { GenericQueueTask } from '../meta/fsck-queries.js';
+import { ClaimKeeper } from './claim-keeper.js';
 import type { FidLocks } from './fid-locks.js';
 import {
   type CopyProbe,
@@ -46,9 +47,16 @@ export interface FsckCheckerStats {
 export class FsckChecker {
   readonly #options: FsckCheckerOptions;
   readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
+  readonly #claims: ClaimKeeper;
 
   constructor(options: FsckCheckerOptions) {
     this.#options = options;
+    this.#claims = new ClaimKeeper({
+      meta: options.services.meta,
+      scope: { table: 'file_to_queue', type: 1 },
+      nowSeconds: options.services.nowSeconds,
+      logger: options.services.logger,
+    });
   }
 
   async runOnce(): Promise<FsckCheckerStats> {
@@ -57,6 +65,7 @@ export class FsckChecker {
     const tasks = await meta.claimGenericQueueTasks(1, nowSeconds(), this.#options.batchSize ?? 50);
     const stats = { claimed: tasks.length, handled: 0, stalled: 0 };
     if (tasks.length === 0) return stats;
+    this.#claims.hold(tasks);
     const ctx = fsckContext(
       services,
       this.#options.fidLocks,
@@ -67,6 +76,11 @@ export class FsckChecker {
     );
     await forEachConcurrently(tasks, this.#options.concurrency ?? 8, async (task) => {
       let outcome: FsckOutcome;
+      // The claim ran out while the batch waited: the row is another tracker's now.
+      if (!this.#claims.mayAct(task.fid)) {
+        this.#claims.drop(task.fid);
+        return;
+      }
       try {
         outcome = await this.#check(ctx, task);
       } catch (error) {
@@ -75,23 +89,30 @@ export class FsckChecker {
       }
       if (outcome === 'handled') {
         stats.handled += 1;
-        await meta.finishGenericQueueTask(1, task.fid);
+        await this.#claims.settle(task.fid, (lease) =>
+          meta.finishGenericQueueTask(1, task.fid, lease),
+        );
         return;
       }
       stats.stalled += 1;
       const now = nowSeconds();
-      if (outcome === 'busy') {
-        // Another worker has the fid; that is no reason to give up on any copy.
-        await meta.deferGenericQueueTask(1, task.fid, now + 5, task.failcount);
-        return;
-      }
-      const delay = (this.#options.stallDelaySeconds ?? 30) * 2 ** Math.min(task.failcount, 6);
-      await meta.deferGenericQueueTask(1, task.fid, now + delay, task.failcount + 1);
+      // Another worker has the fid ('busy'); that is no reason to give up on any copy.
+      const [nexttry, failcount] =
+        outcome === 'busy'
+          ? [now + 5, task.failcount]
+          : [
+              now + (this.#options.stallDelaySeconds ?? 30) * 2 ** Math.min(task.failcount, 6),
+              task.failcount + 1,
+            ];
+      await this.#claims.settle(task.fid, (lease) =>
+        meta.deferGenericQueueTask(1, task.fid, nexttry, failcount, lease),
+      );
     });
     return stats;
   }
 
   close(): Promise<void> {
+    this.#claims.close();
     return this.#agent.close();
   }
 

@@ -5,6 +5,7 @@ import { deviceViews } from '../tracker/device-selection.js';
 import { type DeviceView, shouldGetNewFiles, shouldReadFrom } from '../tracker/device-state.js';
 import { parseReplicationPolicy } from '../tracker/replication-policy.js';
 import { storageUrl } from '../tracker/storage-urls.js';
+import { ClaimKeeper } from './claim-keeper.js';
 import type { FidLocks } from './fid-locks.js';
 import { NodeCopier } from './node-copy.js';
 import { evaluatePolicy, isSatisfied, type PolicyVerdict } from './replication-policy-eval.js';
@@ -36,9 +37,16 @@ export class RebalanceMover {
   readonly #options: RebalanceMoverOptions;
   readonly #copier: NodeCopier;
   readonly #random: () => number;
+  readonly #claims: ClaimKeeper;
 
   constructor(options: RebalanceMoverOptions) {
     this.#options = options;
+    this.#claims = new ClaimKeeper({
+      meta: options.services.meta,
+      scope: { table: 'file_to_queue', type: 2 },
+      nowSeconds: options.services.nowSeconds,
+      logger: options.services.logger,
+    });
     this.#random = options.random ?? Math.random;
     this.#copier = new NodeCopier({
       nodes: options.services.nodes,
@@ -53,9 +61,15 @@ export class RebalanceMover {
     const tasks = await meta.claimGenericQueueTasks(2, nowSeconds(), this.#options.batchSize ?? 50);
     const stats = { claimed: tasks.length, moved: 0, failed: 0 };
     if (tasks.length === 0) return stats;
+    this.#claims.hold(tasks);
     const snapshot = await cluster.current();
     await forEachConcurrently(tasks, this.#options.concurrency ?? 4, async (task) => {
       let result: MoveResult;
+      // The claim ran out while the batch waited: the row is another tracker's now.
+      if (!this.#claims.mayAct(task.fid)) {
+        this.#claims.drop(task.fid);
+        return;
+      }
       if (!this.#options.fidLocks.tryLock(task.fid)) {
         result = 'busy';
       } else {
@@ -69,7 +83,9 @@ export class RebalanceMover {
       }
       if (result === 'busy') {
         // The replicator or fsck has the fid right now: try again shortly.
-        await meta.deferGenericQueueTask(2, task.fid, nowSeconds() + 5, task.failcount);
+        await this.#claims.settle(task.fid, (lease) =>
+          meta.deferGenericQueueTask(2, task.fid, nowSeconds() + 5, task.failcount, lease),
+        );
         return;
       }
       if (result === 'moved') stats.moved += 1;
@@ -77,12 +93,15 @@ export class RebalanceMover {
         stats.failed += 1;
         logger?.warn({ fid: task.fid, devid: task.devid, reason: result }, 'rebalance move failed');
       }
-      await meta.finishGenericQueueTask(2, task.fid);
+      await this.#claims.settle(task.fid, (lease) =>
+        meta.finishGenericQueueTask(2, task.fid, lease),
+      );
     });
     return stats;
   }
 
   close(): Promise<void> {
+    this.#claims.close();
     return this.#copier.close();
   }
 

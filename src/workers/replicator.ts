@@ -5,6 +5,7 @@ import { domainClasses } from '../tracker/commands/class-list.js';
 import { deviceViews } from '../tracker/device-selection.js';
 import { type DeviceView, shouldGetNewFiles, shouldReadFrom } from '../tracker/device-state.js';
 import { parseReplicationPolicy, type ReplicationPolicy } from '../tracker/replication-policy.js';
+import { ClaimKeeper } from './claim-keeper.js';
 import type { FidLocks } from './fid-locks.js';
 import { NodeCopier } from './node-copy.js';
 import { evaluatePolicy, isSatisfied, type PolicyInput } from './replication-policy-eval.js';
@@ -35,6 +36,8 @@ type Outcome =
   | { readonly result: 'success' | 'nofid' | 'lost_race' }
   | { readonly result: 'too_happy'; readonly removed: number }
   | { readonly result: 'failed_getting_lock' | 'no_source' | 'source_down' }
+  // Our claim on the queue row ran out or went to another tracker: hands off the row.
+  | { readonly result: 'claim_lost' }
   | { readonly result: 'policy_no_suggestions' | 'policy_error'; readonly reason: string };
 
 /** Last errors kept for `file_debug`; bounded so a long outage cannot grow it forever. */
@@ -53,9 +56,16 @@ export class Replicator {
   readonly #concurrency: number;
   readonly #random: () => number;
   readonly #lastErrors = new Map<number, string>();
+  readonly #claims: ClaimKeeper;
 
   constructor(options: ReplicatorOptions) {
     this.#services = options.services;
+    this.#claims = new ClaimKeeper({
+      meta: options.services.meta,
+      scope: { table: 'file_to_replicate' },
+      nowSeconds: options.services.nowSeconds,
+      logger: options.services.logger,
+    });
     this.#locks = options.fidLocks;
     this.#batchSize = options.batchSize ?? 200;
     this.#concurrency = options.concurrency ?? 16;
@@ -78,11 +88,18 @@ export class Replicator {
     const tasks = await meta.claimReplicationTasks(nowSeconds(), this.#batchSize);
     const stats = { claimed: tasks.length, done: 0, deferred: 0, copiesMade: 0, copiesRemoved: 0 };
     if (tasks.length === 0) return stats;
+    this.#claims.hold(tasks);
     const snapshot = await this.#services.cluster.current();
+    const logger = this.#services.logger;
     await forEachConcurrently(tasks, this.#concurrency, async (task) => {
       const counts = { made: 0 };
       let outcome: Outcome;
-      if (!this.#locks.tryLock(task.fid)) {
+      // Start and end of each attempt, so overlapping work across trackers shows (and is
+      // tested: test/cluster). A claim that ran out while the batch waited is handed off.
+      logger?.debug({ fid: task.fid, lease: task.lease }, 'replication attempt');
+      if (!this.#claims.mayAct(task.fid)) {
+        outcome = { result: 'claim_lost' };
+      } else if (!this.#locks.tryLock(task.fid)) {
         outcome = { result: 'failed_getting_lock' };
       } else {
         try {
@@ -98,11 +115,13 @@ export class Replicator {
       if (outcome.result === 'too_happy') stats.copiesRemoved += outcome.removed;
       if (await this.#settle(task, outcome)) stats.done += 1;
       else stats.deferred += 1;
+      logger?.debug({ fid: task.fid, result: outcome.result }, 'replication attempt ended');
     });
     return stats;
   }
 
   close(): Promise<void> {
+    this.#claims.close();
     return this.#copier.close();
   }
 
@@ -147,6 +166,8 @@ export class Replicator {
       }
       const source = this.#chooseSource(task, on, failed);
       if (!source) return { result: 'source_down' };
+      // The claim is the fid's lock across trackers: copy only while it surely holds.
+      if (!this.#claims.mayAct(task.fid)) return { result: 'claim_lost' };
       const copied = await this.#copier.copy({
         fid: file.fid,
         lengthBytes: file.length,
@@ -171,6 +192,7 @@ export class Replicator {
       verdict = evaluatePolicy(policy, input(on));
     }
     if (verdict.kind === 'too_good') {
+      if (!this.#claims.mayAct(task.fid)) return { result: 'claim_lost' };
       return this.#shed(file, policy, input, on);
     }
     if (isSatisfied(verdict)) return { result: counts.made > 0 ? 'success' : 'lost_race' };
@@ -225,24 +247,41 @@ export class Replicator {
     return classes.find((row) => row.classid === file.classid) ?? classes[0]!;
   }
 
-  /** §6.4: the queue row after an attempt. True when the row is gone. */
+  /**
+   * §6.4: the queue row after an attempt, written only while our claim holds it. True when
+   * the row is gone.
+   */
   async #settle(task: ReplicationTask, outcome: Outcome): Promise<boolean> {
+    if (outcome.result === 'claim_lost') {
+      this.#claims.drop(task.fid);
+      return false;
+    }
+    let finished = false;
+    await this.#claims.settle(task.fid, async (lease) => {
+      finished = await this.#settleRow(task, outcome, lease);
+    });
+    return finished;
+  }
+
+  async #settleRow(task: ReplicationTask, outcome: Outcome, lease: number): Promise<boolean> {
     const { meta, nowSeconds } = this.#services;
     const now = nowSeconds();
+    const defer = (nexttry: number, failcount: number) =>
+      meta.deferQueueRow('file_to_replicate', task.fid, nexttry, failcount, lease);
     switch (outcome.result) {
       case 'success':
       case 'nofid':
       case 'lost_race':
         this.#lastErrors.delete(task.fid);
-        await meta.finishQueueRow('file_to_replicate', task.fid);
+        await meta.finishQueueRow('file_to_replicate', task.fid, lease);
         return true;
       case 'failed_getting_lock':
         // The delete worker has the fid; look again shortly rather than after the lease.
-        await meta.deferQueueRow('file_to_replicate', task.fid, now + 5, task.failcount);
+        await defer(now + 5, task.failcount);
         return false;
       case 'no_source':
         this.#remember(task.fid, 'no_source: no device holds a copy');
-        await meta.deferQueueRow('file_to_replicate', task.fid, END_OF_TIME, task.failcount + 1);
+        await defer(END_OF_TIME, task.failcount + 1);
         return false;
       default: {
         const failcount =
@@ -255,7 +294,7 @@ export class Replicator {
           this.#remember(task.fid, `${outcome.result}${detail}`);
         }
         const delay = replicationRetryDelay(failcount, this.#random);
-        await meta.deferQueueRow('file_to_replicate', task.fid, now + delay, failcount + 1);
+        await defer(now + delay, failcount + 1);
         return false;
       }
     }

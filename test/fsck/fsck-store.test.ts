@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MetaStore, openMetaStore } from '../../src/meta/index.js';
+import { CLAIM_LEASE_SECONDS } from '../../src/meta/queue-claims.js';
 import { backends } from '../helpers/meta-backends.js';
 
 /** The store queries behind fsck and rebalance, on every engine (no mocks). */
@@ -53,8 +54,9 @@ for (const backend of backends()) {
       expect(await store.genericQueueLength(1)).toBe(5);
       const claimed = await store.claimGenericQueueTasks(1, 5, 10);
       expect(claimed.map((task) => task.fid)).toEqual(fids);
-      // Leased: nobody else gets them for 1000 s.
+      // Leased: nobody else gets them until the short lease runs out (queue-claims.ts).
       expect(await store.claimGenericQueueTasks(1, 6, 10)).toEqual([]);
+      expect(claimed.every((task) => task.lease === 5 + CLAIM_LEASE_SECONDS)).toBe(true);
       for (const fid of fids) await store.finishGenericQueueTask(1, fid);
 
       // Prefixes match byte for byte: no case folding, `_` is no wildcard.
@@ -111,7 +113,7 @@ for (const backend of backends()) {
       expect(newest.map((row) => row.fid)).toEqual([fids[4], fids[2], fids[0]]);
       await store.enqueueRebalanceItems([{ fid: fids[0]!, devid: 1, destinations: '2,3' }], 5);
       expect(await store.claimGenericQueueTasks(2, 5, 10)).toEqual([
-        { fid: fids[0], devid: 1, arg: '2,3', failcount: 0 },
+        { fid: fids[0], devid: 1, arg: '2,3', failcount: 0, lease: 5 + CLAIM_LEASE_SECONDS },
       ]);
       expect(await store.refreshFileDevcount(fids[0]!)).toBe(false);
       await store.dropCopyRow(fids[0]!, 1);

@@ -4,6 +4,7 @@ import type { DialectAdapter } from '../../dialect-adapter.js';
 import type { Database } from '../../tables.js';
 import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
 import { MYSQL_SCHEMA } from './schema.js';
+import { MYSQL_UPGRADE } from './upgrade-dialect.js';
 
 export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapter {
   const url = new URL(options.url);
@@ -35,6 +36,7 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
         WHERE table_schema = DATABASE()`.execute(db);
       return result.rows.map((row) => row.name);
     },
+    upgrade: MYSQL_UPGRADE,
     isUniqueViolation(error) {
       return (error as { errno?: number })?.errno === 1062;
     },

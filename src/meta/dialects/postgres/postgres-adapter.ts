@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { DialectAdapter } from '../../dialect-adapter.js';
 import type { Database } from '../../tables.js';
 import { POSTGRES_SCHEMA } from './schema.js';
+import { POSTGRES_UPGRADE } from './upgrade-dialect.js';
 
 export interface ServerDatabaseOptions {
   /** `postgres://user:pass@host:port/db` (or `mysql://…` for the MySQL adapter). */
@@ -67,6 +68,7 @@ export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAd
         SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`.execute(db);
       return result.rows.map((row) => row.tablename);
     },
+    upgrade: POSTGRES_UPGRADE,
     isUniqueViolation(error) {
       return (error as { code?: string })?.code === '23505';
     },

@@ -117,4 +117,9 @@ export const SQLITE_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS mogile_counter (
      name VARCHAR(50) NOT NULL PRIMARY KEY,
      value BIGINT NOT NULL)`,
+  // Singleton duties held by one tracker at a time (architecture.md §6, lease-queries.ts).
+  `CREATE TABLE IF NOT EXISTS mogile_lease (
+     name VARCHAR(50) NOT NULL PRIMARY KEY,
+     holder VARCHAR(255) NOT NULL,
+     expires_at BIGINT NOT NULL)`,
 ];

@@ -6,6 +6,7 @@ import type { DialectAdapter } from '../../dialect-adapter.js';
 import type { Database } from '../../tables.js';
 import { SQLITE_SCHEMA } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
+import { SQLITE_UPGRADE } from './upgrade-dialect.js';
 import { WalBarrier } from './wal-barrier.js';
 
 export interface SqliteOptions {
@@ -45,6 +46,7 @@ export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
         .all() as { name: string }[];
       return rows.map((row) => row.name).filter((name) => name !== 'sqlite_sequence');
     },
+    upgrade: SQLITE_UPGRADE,
     isUniqueViolation(error) {
       return UNIQUE_CODES.has((error as { code?: string })?.code ?? '');
     },
