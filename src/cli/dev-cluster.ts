@@ -6,10 +6,14 @@ import { TrackerConnection } from '../client/tracker-connection.js';
 import { type StorageNode, startStorageNode } from '../storage/storage-node.js';
 import { loadTrackerConfig } from '../tracker/config.js';
 import { type RunningTracker, startTracker } from '../tracker/tracker.js';
+import { startTrackerWeb } from '../web/tracker-web.js';
+import type { RunningWebServer } from '../web/web-server.js';
 
 export interface DevClusterOptions {
   readonly dataDir: string;
   readonly trackerPort: number;
+  /** The HTTP side (dashboard, metrics, gateway); 0 picks a free port. */
+  readonly httpPort?: number;
   readonly nodes?: number;
   readonly devicesPerNode?: number;
 }
@@ -17,6 +21,7 @@ export interface DevClusterOptions {
 export interface DevCluster {
   readonly dataDir: string;
   readonly tracker: RunningTracker;
+  readonly web: RunningWebServer | undefined;
   readonly nodes: readonly { name: string; port: number; devids: number[] }[];
   close(): Promise<void>;
 }
@@ -36,7 +41,9 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
   const storage: StorageNode[] = [];
   const nodes: { name: string; port: number; devids: number[] }[] = [];
   let tracker: RunningTracker | undefined;
+  let web: RunningWebServer | undefined;
   const close = async () => {
+    await web?.close();
     await tracker?.close();
     for (const node of storage) await node.close();
   };
@@ -57,12 +64,14 @@ export async function startDevCluster(options: DevClusterOptions): Promise<DevCl
       overrides: {
         listen: `127.0.0.1:${options.trackerPort}`,
         db: `sqlite:${join(dataDir, 'mogile.db')}`,
+        http_listen: `127.0.0.1:${options.httpPort ?? 7002}`,
       },
     });
     tracker = await startTracker(config);
     const address = tracker.addresses[0]!;
     await registerCluster(`${address.host}:${address.port}`, nodes);
-    return { dataDir, tracker, nodes, close };
+    web = await startTrackerWeb(tracker);
+    return { dataDir, tracker, web, nodes, close };
   } catch (error) {
     await close();
     throw error;

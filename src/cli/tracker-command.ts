@@ -2,6 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type ListenAddress, loadTrackerConfig, type TrackerConfig } from '../tracker/config.js';
 import { startTracker } from '../tracker/tracker.js';
+import { startTrackerWeb } from '../web/tracker-web.js';
 import { readConfigFile } from './config-file.js';
 import { parseTrackerArgs } from './tracker-args.js';
 
@@ -53,7 +54,13 @@ async function runTracker(config: TrackerConfig): Promise<void> {
     process.stderr.write('mogile tracker: daemonize is not supported; use a service manager\n');
   }
   const tracker = await startTracker(config);
+  const web = await startTrackerWeb(tracker).catch(async (error: unknown) => {
+    await tracker.close();
+    throw new Error(`http_listen: ${(error as Error).message}`);
+  });
   if (config.pidfile) writeFileSync(config.pidfile, `${process.pid}\n`);
+  // Printed before the protocol lines, so whoever waits for those sees this one too.
+  if (web) process.stdout.write(`listening on ${formatAddress(web.address)} (http)\n`);
   for (const address of tracker.addresses) {
     process.stdout.write(`listening on ${formatAddress(address)}\n`);
   }
@@ -65,6 +72,7 @@ async function runTracker(config: TrackerConfig): Promise<void> {
     });
   }
   await tracker.stopped;
+  await web?.close();
   if (config.pidfile) rmSync(config.pidfile, { force: true });
   process.exit(0);
 }

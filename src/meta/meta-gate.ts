@@ -183,8 +183,9 @@ export class MetaGate {
  */
 export function gateMetaStore(store: MetaStore, gate: MetaGate): MetaStore {
   return new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+    get(target, property) {
+      // The store itself as receiver: its getters read #private fields (e.g. `engine`).
+      const value = Reflect.get(target, property, target);
       if (typeof value !== 'function' || property === 'close') return value;
       return (...args: unknown[]) =>
         gate

@@ -42,6 +42,16 @@ export interface TrackerConfig {
   /** Accepted for compatibility; unused by the original's core too. */
   readonly maxDiskAge: number;
   readonly localNetwork: string;
+  /** The HTTP side (dashboard, status, metrics, gateway); undefined when `none`. */
+  readonly httpListen: ListenAddress | undefined;
+  /** How often the HTTP side samples the time series the dashboard draws. */
+  readonly httpSampleIntervalMs: number;
+  /** How `GET /file/…` answers by default: stream it, or hand it to a proxy. */
+  readonly gatewayReproxy: GatewayReproxy;
+  /** The internal nginx location that `X-Accel-Redirect` points into. */
+  readonly gatewayNginxPrefix: string;
+  /** Larger files are checked in a first read, then streamed in a second one. */
+  readonly gatewayBufferMaxBytes: number;
   /** Idle connections are closed between requests after this long; 0 never closes. */
   readonly idleTimeoutMs: number;
   /** Requests of one connection that may run at once; 1 keeps spec §4's strict order. */
@@ -74,6 +84,11 @@ export interface TrackerConfig {
    */
   readonly adminNetworks: readonly string[];
 }
+
+export const GATEWAY_REPROXY_MODES = ['off', 'perlbal', 'nginx'] as const;
+export type GatewayReproxy = (typeof GATEWAY_REPROXY_MODES)[number];
+
+export const DEFAULT_HTTP_PORT = 7002;
 
 export class TrackerConfigError extends Error {
   constructor(message: string) {
@@ -140,6 +155,11 @@ function defaults(): Draft {
     plugins: [],
     maxDiskAge: 5,
     localNetwork: '',
+    httpListen: { host: '0.0.0.0', port: DEFAULT_HTTP_PORT },
+    httpSampleIntervalMs: 5000,
+    gatewayReproxy: 'off',
+    gatewayNginxPrefix: '/reproxy',
+    gatewayBufferMaxBytes: 16 * 1024 * 1024,
     idleTimeoutMs: 600_000,
     pipelineDepth: 1,
     shutdownTimeoutMs: 30_000,
@@ -247,6 +267,24 @@ export const TRACKER_CONFIG_KEYS: Readonly<Record<string, Apply>> = {
   },
   max_disk_age: field('maxDiskAge', integer(0), NUMBER),
   local_network: field('localNetwork', text, ''),
+  http_listen: (draft, value) => {
+    const address = value === 'none' ? undefined : parseHttpListen(value);
+    if (value !== 'none' && address === undefined) return 'IP[:PORT] or none';
+    draft.httpListen = address;
+    return undefined;
+  },
+  http_sample_interval: field('httpSampleIntervalMs', positiveSecondsAsMs, POSITIVE_SECONDS),
+  gateway_reproxy: field(
+    'gatewayReproxy',
+    (value) => GATEWAY_REPROXY_MODES.find((mode) => mode === value.toLowerCase()),
+    GATEWAY_REPROXY_MODES.join(', '),
+  ),
+  gateway_nginx_prefix: field(
+    'gatewayNginxPrefix',
+    (value) => (/^\/[A-Za-z0-9._~/-]*$/.test(value) ? value.replace(/\/+$/, '') : undefined),
+    'a location path starting with /',
+  ),
+  gateway_buffer_max: field('gatewayBufferMaxBytes', integer(0), 'a number of bytes'),
   idle_timeout: field('idleTimeoutMs', secondsAsMs, SECONDS),
   pipeline_depth: field('pipelineDepth', integer(1, 1000), 'a whole number from 1 to 1000'),
   shutdown_timeout: field('shutdownTimeoutMs', secondsAsMs, SECONDS),
@@ -359,6 +397,14 @@ export function parseListen(spec: string, defaultPort: number): ListenAddress {
     throw new TrackerConfigError(`invalid listen "${spec}": expected IP[:PORT]`);
   }
   return { host, port };
+}
+
+function parseHttpListen(value: string): ListenAddress | undefined {
+  try {
+    return Object.freeze(parseListen(value, DEFAULT_HTTP_PORT));
+  } catch {
+    return undefined;
+  }
 }
 
 function splitList(value: string): string[] {

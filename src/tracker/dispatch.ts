@@ -303,8 +303,10 @@ export function createDispatcher(
   ): Promise<string> {
     const startedMs = performance.now();
     const finish = stats.begin();
+    let reply: string | undefined;
     try {
-      return await run();
+      reply = await run();
+      return reply;
     } finally {
       const endedMs = performance.now();
       finish({
@@ -312,6 +314,8 @@ export function createDispatcher(
         line,
         totalMs: endedMs - Math.min(receivedAtMs, startedMs),
         workMs: endedMs - startedMs,
+        command: commandName(line),
+        result: replyResult(reply),
       });
     }
   }
@@ -332,4 +336,17 @@ export function createDispatcher(
   }
 
   return { handleLine, handleRequest };
+}
+
+/** The command word of a request line, bounded so a junk line cannot make a huge label. */
+function commandName(line: string): string {
+  const name = /^\S{1,64}/.exec(line.trim())?.[0] ?? '';
+  return /^[A-Za-z0-9_!]+$/.test(name) ? name.toLowerCase() : 'unknown';
+}
+
+/** `ok`, the ERR code, or `failure` when the handler threw past every catch. */
+function replyResult(reply: string | undefined): string {
+  if (reply === undefined) return 'failure';
+  if (reply.startsWith('OK')) return 'ok';
+  return /^ERR (\S+)/.exec(reply)?.[1] ?? 'failure';
 }

@@ -6,7 +6,13 @@ export interface RecentQuery {
   readonly totalMs: number;
   /** Time spent in the command handler. */
   readonly workMs: number;
+  /** The command's name (`get_paths`, `!stats`); set by dispatch for metrics. */
+  readonly command?: string;
+  /** `ok` or the ERR code the request was answered with. */
+  readonly result?: string;
 }
+
+export type QueryListener = (query: RecentQuery) => void;
 
 const RECENT_LIMIT = 50;
 
@@ -18,6 +24,7 @@ export class QueryStats {
   readonly #startedAtMs: number;
   readonly #counters = new Map<string, number>();
   readonly #recent: RecentQuery[] = [];
+  readonly #listeners = new Set<QueryListener>();
   #processing = 0;
 
   constructor(nowMs: number = Date.now()) {
@@ -43,7 +50,14 @@ export class QueryStats {
       this.#processing -= 1;
       this.#recent.push(finished);
       if (this.#recent.length > RECENT_LIMIT) this.#recent.shift();
+      for (const listener of this.#listeners) listener(finished);
     };
+  }
+
+  /** Calls `listener` with every finished query (metrics); returns the unsubscribe. */
+  onQuery(listener: QueryListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   increment(counter: string, by = 1): void {

@@ -73,6 +73,8 @@ export interface TrackerServices {
   readonly monitor: Monitor;
   /** Absent when the job master is off (behaviour.md §1). */
   readonly workers?: BackgroundWorkers;
+  /** The gate in front of the database pool (absent without `db` limits); for metrics. */
+  readonly dbGate?: MetaGate;
   readonly logger: Logger | undefined;
   /** The highest fid when the tracker started; explicit fids must be above it (§5.1). */
   readonly startupMaxFid: number;
@@ -101,16 +103,14 @@ export async function createTrackerServices(
   });
   // Everything in this tracker (commands, monitor, workers) shares the pool through one
   // gate; SQLite runs in-process on one connection, where the gate only bounds the queue.
-  const meta = limits
-    ? gateMetaStore(
-        store,
-        new MetaGate({
-          size: store.engine === 'sqlite' ? 1 : limits.poolSize,
-          queueLimit: limits.queueLimit,
-          queueTimeoutMs: limits.queueTimeoutMs,
-        }),
-      )
-    : store;
+  const dbGate = limits
+    ? new MetaGate({
+        size: store.engine === 'sqlite' ? 1 : limits.poolSize,
+        queueLimit: limits.queueLimit,
+        queueTimeoutMs: limits.queueTimeoutMs,
+      })
+    : undefined;
+  const meta = dbGate ? gateMetaStore(store, dbGate) : store;
   const resolved: ResolvedServiceOptions = Object.freeze({
     dbUrl: options.dbUrl,
     hostname: options.hostname ?? osHostname(),
@@ -174,6 +174,7 @@ export async function createTrackerServices(
     nodes,
     monitor,
     ...(workers && { workers }),
+    ...(dbGate && { dbGate }),
     logger: options.logger,
     startupMaxFid,
     nowSeconds,

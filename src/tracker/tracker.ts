@@ -5,8 +5,13 @@ import type { ListenAddress, TrackerConfig } from './config.js';
 import { createDispatcher } from './dispatch.js';
 import { createTrackerLogger } from './logger.js';
 import { QueryStats } from './query-stats.js';
+import { RecentLog } from './recent-log.js';
 import { MAX_LINE_BYTES, TrackerServer, WRITE_STALL_MS } from './server.js';
-import { createTrackerServices, type TrackerServicesHandle } from './services.js';
+import {
+  createTrackerServices,
+  type TrackerServices,
+  type TrackerServicesHandle,
+} from './services.js';
 import { WatchHub } from './watch-hub.js';
 
 /**
@@ -25,6 +30,12 @@ export interface RunningTracker {
   /** The bound addresses, in the order of `config.listen` (port 0 resolved). */
   readonly addresses: readonly ListenAddress[];
   readonly logger: Logger;
+  readonly config: TrackerConfig;
+  /** What the HTTP side (status, metrics, gateway) reads; owned by the tracker. */
+  readonly services: TrackerServices;
+  readonly stats: QueryStats;
+  /** The last warnings and errors logged. */
+  readonly recentLog: RecentLog;
   /** Resolves once the tracker has stopped, whoever asked (close(), `!shutdown`). */
   readonly stopped: Promise<void>;
   /** Graceful stop: no new connections, running requests finish, replies flushed. */
@@ -37,7 +48,8 @@ export async function startTracker(
   options: StartTrackerOptions = {},
 ): Promise<RunningTracker> {
   const watch = new WatchHub();
-  const logger = createTrackerLogger(config.debug, watch, options.logDestination);
+  const recentLog = new RecentLog();
+  const logger = createTrackerLogger(config.debug, watch, options.logDestination, recentLog);
   const services = await createTrackerServices({
     dbUrl: config.dbUrl,
     noSchemaCheck: config.noSchemaCheck,
@@ -95,7 +107,7 @@ export async function startTracker(
     throw error;
   }
   logger.info({ addresses }, 'tracker listening');
-  return { addresses, logger, stopped, close };
+  return { addresses, logger, config, services, stats, recentLog, stopped, close };
 }
 
 async function shutDown(

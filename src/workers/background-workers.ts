@@ -110,6 +110,11 @@ export class BackgroundWorkers {
     this.#runner.start();
   }
 
+  /** Counters summed over every pass, by worker name (`replicate`, `delete`, `fsck`, …). */
+  totals(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.#runner.totals();
+  }
+
   /** Every worker looks for work now (`replicate_now`, tests). */
   wake(): void {
     this.#runner.wake();

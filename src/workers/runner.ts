@@ -54,6 +54,7 @@ export class WorkerRunner {
   readonly #loops: Promise<void>[] = [];
   #wakeUp = new AbortController();
   readonly #stopping = new AbortController();
+  readonly #totals = new Map<string, Map<string, number>>();
   #started = false;
 
   constructor(options: WorkerRunnerOptions) {
@@ -74,6 +75,14 @@ export class WorkerRunner {
     previous.abort();
   }
 
+  /**
+   * Every numeric counter of each worker's passes, summed since start (metrics read the
+   * rates from these): worker name → counter → total.
+   */
+  totals(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.#totals;
+  }
+
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.wake();
@@ -88,7 +97,9 @@ export class WorkerRunner {
     while (!this.#stopping.signal.aborted) {
       let busy = false;
       try {
-        busy = foundWork(await scheduled.worker.runOnce());
+        const stats = await scheduled.worker.runOnce();
+        this.#addTotals(scheduled.name, stats);
+        busy = foundWork(stats);
       } catch (error) {
         this.#options.logger?.warn({ err: error, worker: scheduled.name }, 'worker pass failed');
       }
@@ -97,6 +108,14 @@ export class WorkerRunner {
       // Even a busy worker yields to the event loop so client queries go first (§5).
       if (pauseMs <= 0) await new Promise((resolve) => setImmediate(resolve));
       else await this.#clock.sleep(pauseMs, this.#wakeUp.signal);
+    }
+  }
+
+  #addTotals(name: string, stats: object): void {
+    const totals = this.#totals.get(name) ?? new Map<string, number>();
+    this.#totals.set(name, totals);
+    for (const [counter, value] of Object.entries(stats)) {
+      if (typeof value === 'number') totals.set(counter, (totals.get(counter) ?? 0) + value);
     }
   }
 }

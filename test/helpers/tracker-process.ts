@@ -16,6 +16,8 @@ export interface SpawnTrackerOptions {
 
 export interface SpawnedTracker {
   readonly port: number;
+  /** The HTTP side's port (dashboard, /metrics, gateway); undefined with `--http-listen none`. */
+  readonly httpPort: number | undefined;
   readonly pid: number;
   readonly child: ChildProcess;
   /** The temp directory this tracker owns (removed by stop()). */
@@ -48,6 +50,9 @@ export async function spawnTracker(options: SpawnTrackerOptions = {}): Promise<S
       '127.0.0.1:0',
       '--db',
       db,
+      // Port 0: tests run many trackers at once; a test's own --http-listen wins.
+      '--http-listen',
+      '127.0.0.1:0',
       ...(options.args ?? []),
     ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -61,9 +66,10 @@ export async function spawnTracker(options: SpawnTrackerOptions = {}): Promise<S
   });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
-    const port = await listeningPort(child, exited, () => stderr);
+    const { port, httpPort } = await listeningPort(child, exited, () => stderr);
     return {
       port,
+      httpPort,
       pid: child.pid!,
       child,
       dir,
@@ -88,7 +94,7 @@ function listeningPort(
   child: ChildProcess,
   exited: Promise<number | string>,
   stderr: () => string,
-): Promise<number> {
+): Promise<{ port: number; httpPort: number | undefined }> {
   return new Promise((resolvePort, reject) => {
     let stdout = '';
     const timer = setTimeout(
@@ -100,7 +106,9 @@ function listeningPort(
       const match = /^listening on 127\.0\.0\.1:(\d+)$/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
-        resolvePort(Number(match[1]));
+        // The HTTP line, when there is one, comes first.
+        const http = /^listening on 127\.0\.0\.1:(\d+) \(http\)$/m.exec(stdout);
+        resolvePort({ port: Number(match[1]), httpPort: http ? Number(http[1]) : undefined });
       }
     });
     void exited.then((code) => {
