@@ -15,6 +15,12 @@ export interface CommandContext {
   readonly clientIp: string;
   /** Aborted when the client goes away or the request passes its deadline. */
   readonly signal: AbortSignal;
+  /**
+   * Logs and counts a broken invariant that the command survives by leaving something out
+   * (a path to a copy that is not there). Breaches that fail the request throw
+   * InvariantError instead (architecture.md §4.5).
+   */
+  readonly reportInvariant?: (detail: string) => void;
 }
 
 /**

@@ -201,7 +201,19 @@ export function createDispatcher(
     signal: AbortSignal,
     callid: string | undefined,
   ): Promise<string> {
-    const commandCtx: CommandContext = { services, clientIp: ctx.clientIp, signal };
+    const reportInvariant = (detail: string) => {
+      logger?.error(
+        { command: request.name, clientIp: ctx.clientIp, detail },
+        `invariant violated: ${detail}`,
+      );
+      stats.increment('invariant_violations');
+    };
+    const commandCtx: CommandContext = {
+      services,
+      clientIp: ctx.clientIp,
+      signal,
+      reportInvariant,
+    };
     try {
       return encodeOk(await handler(request.args, commandCtx), callid);
     } catch (error) {

@@ -5,6 +5,7 @@ import {
   type TempfileRow,
 } from '../../meta/index.js';
 import { MogileError } from '../../protocol/errors.js';
+import { InvariantError } from '../../protocol/invariant-error.js';
 import type { ClusterSnapshot } from '../cluster-view.js';
 import type { CommandContext, CommandHandler, ReplyArgs, RequestArgs } from '../command.js';
 import { isTruthy } from '../command.js';
@@ -35,6 +36,9 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
   const { meta } = ctx.services;
   const tempfile = await meta.claimTempfile(request.fid);
   if (!tempfile) throw new MogileError('no_temp_file');
+  if (tempfile.fid !== request.fid) {
+    throw new InvariantError(`claimed tempfile of fid ${tempfile.fid} for fid ${request.fid}`);
+  }
   const abandon = async (error: MogileError) => {
     await meta.abandonUpload(request.fid, request.devid, ctx.services.nowSeconds());
     throw error;
@@ -70,6 +74,9 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
     throw error;
   }
 
+  // Checked before binding, and without abandoning: abandoning queues the fid for
+  // deletion, which would remove the copies of the key that already owns it.
+  await checkFidIsFree(request.fid, domain.dmid, request.key, ctx);
   try {
     await meta.commitFile({
       fid: request.fid,
@@ -86,6 +93,29 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
     throw error;
   }
   return {};
+}
+
+/**
+ * A fid being bound must belong to no other key and have no pending delete
+ * (architecture.md §4.3, §4.5): either would mean a reused fid, and binding it would serve
+ * one key's bytes for another or let the old delete remove the new file.
+ */
+async function checkFidIsFree(
+  fid: number,
+  dmid: number,
+  key: string,
+  ctx: CommandContext,
+): Promise<void> {
+  const { meta } = ctx.services;
+  const owner = await meta.findFileByFid(fid);
+  if (owner && (owner.dmid !== dmid || owner.key !== key)) {
+    throw new InvariantError(
+      `fid ${fid} being bound to dmid ${dmid} key ${key} already belongs to dmid ${owner.dmid} key ${owner.key}`,
+    );
+  }
+  if ((await meta.fidQueues(fid)).delete) {
+    throw new InvariantError(`fid ${fid} being bound to key ${key} is queued for deletion`);
+  }
 }
 
 function readCloseRequest(

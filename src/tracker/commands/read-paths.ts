@@ -28,6 +28,9 @@ export async function orderReadPaths(
   const views = devids.flatMap((devid): DeviceView[] => {
     const device = snapshot.device(devid);
     const host = device && snapshot.host(device.hostid);
+    if (!device) {
+      ctx.reportInvariant?.(`file_on names unknown device ${devid} for fid ${file.fid}`);
+    }
     return device && host ? [{ device, host }] : [];
   });
   const ordered = weightedShuffle(views, (view) => {
@@ -57,13 +60,27 @@ export async function orderReadPaths(
   return chosen.map((url) => ctx.services.nodes.sign(url, 'read'));
 }
 
+/**
+ * HEADs a copy. A device that answers but lacks the copy, or holds it at another size,
+ * breaks the rule that `file_on` names devices holding the fid: the path is skipped (as
+ * §5.3 says) and the breach logged and counted. An unreachable node is only skipped.
+ */
 async function copyLooksRight(url: string, file: FileRow, ctx: CommandContext): Promise<boolean> {
+  let head: Awaited<ReturnType<typeof ctx.services.nodes.head>>;
   try {
-    const head = await ctx.services.nodes.head(url, ctx.services.options.nodeTimeoutMs);
-    return head.status >= 200 && head.status < 300 && head.sizeBytes === file.length;
+    head = await ctx.services.nodes.head(url, ctx.services.options.nodeTimeoutMs);
   } catch {
     return false;
   }
+  if (head.status >= 200 && head.status < 300 && head.sizeBytes === file.length) return true;
+  if (head.status === 404) {
+    ctx.reportInvariant?.(`fid ${file.fid} is recorded on ${url} but the device does not hold it`);
+  } else if (head.status >= 200 && head.status < 300) {
+    ctx.reportInvariant?.(
+      `fid ${file.fid} at ${url} has ${String(head.sizeBytes)} bytes, recorded ${file.length}`,
+    );
+  }
+  return false;
 }
 
 /** A path must name this file's fid on a device that holds it (architecture.md §4.5). */
