@@ -134,7 +134,8 @@ function formatAddress(address: ListenAddress): string {
     : `${address.host}:${address.port}`;
 }
 
-const CONFIG_KEYS = new Set([
+/** Every key a mogstored.conf may hold (docs/config.md). */
+export const STORAGE_CONFIG_KEYS: ReadonlySet<string> = new Set([
   'httplisten',
   'mgmtlisten',
   'docroot',
@@ -155,7 +156,7 @@ function resolveSettings(options: StorageCliOptions): StorageSettings {
     options.config ?? (!options.skipconfig && existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null);
   if (configPath !== null && !(options.skipconfig && options.config === undefined)) {
     for (const entry of readConfigFile(configPath)) {
-      if (!CONFIG_KEYS.has(entry.key)) {
+      if (!STORAGE_CONFIG_KEYS.has(entry.key)) {
         throw new ConfigError(`${configPath}:${entry.line}: unknown key "${entry.key}"`);
       }
       file[entry.key] = entry.value;
