@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAdminCommands } from './admin/admin-command.js';
+import { registerBenchCommand } from './bench-command.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerFileCommands } from './file-commands.js';
 import { registerSetupDbCommand } from './setup-db-command.js';
@@ -20,5 +21,6 @@ registerFileCommands(program);
 registerSetupDbCommand(program);
 registerAdminCommands(program);
 registerStatsCommand(program);
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);

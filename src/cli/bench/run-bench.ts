@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { MogileAdmin } from '../../client/mogile-admin.js';
+import { MogileClient } from '../../client/mogile-client.js';
+import {
+  type BenchPlan,
+  FULL_PLAN,
+  QUICK_PLAN,
+  type StreamResult,
+  type WorkloadResult,
+  workloadLabel,
+} from './bench-plan.js';
+import { type ClusterTarget, measureClusterGroup, measureStream } from './cluster-workloads.js';
+import { type LocalCluster, startLocalCluster } from './local-cluster.js';
+import { type ProcessPeak, ProcessWatch } from './process-probe.js';
+import { RawServer } from './raw-workloads.js';
+import { checkTargets, type TargetCheck } from './targets.js';
+
+export interface BenchOptions {
+  /** Existing trackers (`host:port`); without them the bench starts its own cluster. */
+  readonly trackers?: readonly string[] | undefined;
+  readonly domain?: string | undefined;
+  readonly className?: string | undefined;
+  /** The local cluster's database URL (default: a fresh SQLite file). */
+  readonly db?: string | undefined;
+  /** How the report names the local cluster's database. */
+  readonly backendName?: string | undefined;
+  readonly quick?: boolean | undefined;
+  /** Progress lines (one per workload); default: none. */
+  readonly progress?: ((line: string) => void) | undefined;
+}
+
+export interface BenchReport {
+  readonly schema: 1;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly mode: 'local' | 'trackers';
+  readonly backend: string;
+  readonly trackers: readonly string[];
+  readonly quick: boolean;
+  readonly host: {
+    readonly cpus: number;
+    readonly node: string;
+    readonly loadAverageStart: readonly number[];
+    readonly loadAverageEnd: readonly number[];
+  };
+  readonly workloads: readonly WorkloadResult[];
+  readonly stream: StreamResult | undefined;
+  readonly processes: readonly ProcessPeak[];
+  readonly targets: readonly TargetCheck[];
+}
+
+const LOCAL_DOMAIN = 'bench';
+const LOCAL_CLASS = 'bench';
+const LOCAL_NODES = 3;
+const MINDEVCOUNT = 2;
+
+/**
+ * Runs the matrix. Locally (no trackers given) that is a tracker and three storage nodes
+ * as separate processes plus the raw server, every figure as a ratio to the raw one, and
+ * the CPU and RSS of each process; against given trackers, the client-side figures only.
+ */
+export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
+  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const startedAt = new Date().toISOString();
+  const loadAverageStart = loadavg();
+  const local = options.trackers === undefined || options.trackers.length === 0;
+  const cluster = local
+    ? await startLocalCluster({
+        db: options.db,
+        nodes: LOCAL_NODES,
+        domain: LOCAL_DOMAIN,
+        className: LOCAL_CLASS,
+        mindevcount: MINDEVCOUNT,
+      })
+    : undefined;
+  const trackers = cluster ? [cluster.trackerAddress] : [...options.trackers!];
+  let raw: RawServer | undefined;
+  try {
+    raw = cluster ? await RawServer.start() : undefined;
+    const measured = await measureAll(plan, options, cluster, raw, trackers);
+    return {
+      schema: 1,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      mode: local ? 'local' : 'trackers',
+      backend: local ? (options.backendName ?? (options.db ? 'custom' : 'sqlite')) : 'remote',
+      trackers,
+      quick: options.quick ?? false,
+      host: {
+        cpus: cpus().length,
+        node: process.version,
+        loadAverageStart,
+        loadAverageEnd: loadavg(),
+      },
+      ...measured,
+      targets: checkTargets(measured),
+    };
+  } finally {
+    await raw?.stop();
+    await cluster?.stop();
+  }
+}
+
+async function measureAll(
+  plan: BenchPlan,
+  options: BenchOptions,
+  cluster: LocalCluster | undefined,
+  raw: RawServer | undefined,
+  trackers: readonly string[],
+) {
+  const watch = cluster
+    ? new ProcessWatch([cluster.tracker, ...cluster.nodes, ...(raw ? [raw.process] : [])])
+    : undefined;
+  const domain = cluster ? LOCAL_DOMAIN : (options.domain ?? 'default');
+  const className = cluster ? LOCAL_CLASS : (options.className ?? 'default');
+  // As many idle tracker connections as workers, so c=32 never reconnects between requests.
+  const client = new MogileClient({ trackers, domain, maxIdleConnections: 64 });
+  const admin = new MogileAdmin({ trackers });
+  const workloads: WorkloadResult[] = [];
+  let stream: StreamResult | undefined;
+  try {
+    const target: ClusterTarget = {
+      client,
+      admin,
+      className,
+      copies: await classCopies(admin, domain, className),
+      trackerPid: cluster?.tracker.pid,
+      keyPrefix: `bench-${randomBytes(4).toString('hex')}-`,
+      replicationDeadlineMs: plan.replicationDeadlineMs,
+    };
+    for (const group of plan.groups) {
+      const body = randomBytes(group.sizeBytes);
+      const rawResults = raw ? await raw.measure(group, body) : [];
+      report(options, rawResults);
+      const ours = await measureClusterGroup(target, group, body);
+      const withRatios = ours.map((result) => {
+        const baseline =
+          result.operation === 'store'
+            ? rawResults[0]
+            : result.operation === 'get'
+              ? rawResults[1]
+              : undefined;
+        return baseline
+          ? {
+              ...result,
+              rawRatio: result.opsPerSec / baseline.opsPerSec,
+              rawP99Ratio: result.p99Ms / baseline.p99Ms,
+            }
+          : result;
+      });
+      report(options, withRatios);
+      workloads.push(...rawResults, ...withRatios);
+    }
+    if (cluster && plan.streamBytes > 0) {
+      const pids = cluster.nodes.map((node) => node.pid);
+      stream = {
+        sizeBytes: plan.streamBytes,
+        ...(await measureStream(target, pids, plan.streamBytes)),
+      };
+      options.progress?.(`stream: node RSS growth ${stream.nodeRssGrowthMB.toFixed(0)} MB`);
+    }
+  } finally {
+    await client.close();
+    await admin.close();
+  }
+  return { workloads, stream, processes: watch?.finish() ?? [] };
+}
+
+async function classCopies(admin: MogileAdmin, domain: string, className: string): Promise<number> {
+  const domains = await admin.getDomains();
+  const found = domains.find((d) => d.name === domain)?.classes.find((c) => c.name === className);
+  // MogileFS's implicit `default` class may be left out of the list; its mindevcount is 2.
+  if (!found && className === 'default') return MINDEVCOUNT;
+  if (!found) throw new Error(`class ${className} of domain ${domain} does not exist`);
+  return Math.max(1, found.mindevcount);
+}
+
+function report(options: BenchOptions, results: readonly WorkloadResult[]): void {
+  for (const r of results) {
+    options.progress?.(
+      `${workloadLabel(r).padEnd(24)} ${r.opsPerSec.toFixed(0).padStart(7)} ops/s ` +
+        `${r.mbPerSec.toFixed(1).padStart(7)} MB/s  p99 ${r.p99Ms.toFixed(1)} ms`,
+    );
+  }
+}

@@ -1,0 +1,128 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { runMogile } from '../helpers/mogile-cli.js';
+
+// Structure only: the machine running the tests is busy, so no figure is compared to a limit.
+const BENCH_TIMEOUT_MS = 240_000;
+
+interface Workload {
+  operation: string;
+  sizeBytes: number;
+  concurrency: number;
+  ops: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  trackerCpuSecondsPer1000Ops?: number;
+  replicationLagSeconds?: number | null;
+  rawRatio?: number;
+}
+
+interface Report {
+  mode: string;
+  quick: boolean;
+  host: { loadAverageStart: number[] };
+  workloads: Workload[];
+  processes: { role: string; pid: number; peakRssMB: number }[];
+  targets: { name: string; verdict: string }[];
+}
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mogile-bench-test-'));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function bench(name: string, args: string[], trackers = ''): Promise<Report> {
+  const file = join(dir, `${name}.json`);
+  const run = await runMogile(trackers, ['bench', '--quick', '--json', file, ...args]);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toContain('| target | goal | measured | verdict |');
+  return JSON.parse(readFileSync(file, 'utf8')) as Report;
+}
+
+function expectPositiveFigures(workload: Workload): void {
+  for (const figure of ['ops', 'opsPerSec', 'p50Ms', 'p99Ms'] as const) {
+    expect(workload[figure], `${workload.operation} ${figure}`).toBeGreaterThan(0);
+  }
+}
+
+describe('mogile bench --quick --json', () => {
+  describe('against --trackers', () => {
+    let cluster: TestCluster;
+    beforeAll(async () => {
+      cluster = await startCluster({ nodes: 2, devicesPerNode: 1, classes: { two: 2 } });
+    });
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it(
+      'measures every client-side workload and no process',
+      async () => {
+        const report = await bench(
+          'remote',
+          ['--trackers', cluster.trackerAddress, '--domain', 'd', '--class', 'two'],
+          cluster.trackerAddress,
+        );
+        expect(report.mode).toBe('trackers');
+        expect(report.quick).toBe(true);
+        const operations = new Set(report.workloads.map((w) => w.operation));
+        expect([...operations].sort()).toEqual(['delete', 'get', 'get_paths', 'store']);
+        for (const workload of report.workloads) expectPositiveFigures(workload);
+        for (const store of report.workloads.filter((w) => w.operation === 'store')) {
+          expect(store.replicationLagSeconds).toBeGreaterThanOrEqual(0);
+        }
+        expect(report.processes).toEqual([]);
+        expect(report.workloads.some((w) => w.rawRatio !== undefined)).toBe(false);
+      },
+      BENCH_TIMEOUT_MS,
+    );
+  });
+
+  it(
+    'starts its own cluster and raw server, with ratios and process probes',
+    async () => {
+      const report = await bench('local', []);
+      expect(report.mode).toBe('local');
+      expect(report.host.loadAverageStart).toHaveLength(3);
+      const operations = new Set(report.workloads.map((w) => w.operation));
+      expect([...operations].sort()).toEqual([
+        'delete',
+        'get',
+        'get_paths',
+        'raw_get',
+        'raw_put',
+        'store',
+      ]);
+      for (const workload of report.workloads) {
+        expectPositiveFigures(workload);
+        if (workload.operation === 'store' || workload.operation === 'get') {
+          expect(workload.rawRatio).toBeGreaterThan(0);
+        }
+        if (!workload.operation.startsWith('raw_')) {
+          expect(workload.trackerCpuSecondsPer1000Ops).toBeGreaterThanOrEqual(0);
+        }
+      }
+      expect(report.processes.map((p) => p.role)).toEqual([
+        'tracker',
+        'storage 1',
+        'storage 2',
+        'storage 3',
+        'raw server',
+      ]);
+      for (const process of report.processes) expect(process.peakRssMB).toBeGreaterThan(0);
+      expect(report.targets.length).toBeGreaterThanOrEqual(8);
+      for (const target of report.targets)
+        expect(['PASS', 'MISS', 'n/a']).toContain(target.verdict);
+    },
+    BENCH_TIMEOUT_MS,
+  );
+});
