@@ -5,18 +5,15 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
-import { type Checksum, formatChecksum, parseChecksum } from '../../client/checksum.js';
-import { checksumMismatchChannel } from '../../client/diagnostics.js';
+import { type Checksum, formatChecksum } from '../../client/checksum.js';
 import { MogileClientError } from '../../client/errors.js';
-import type { FileInfo } from '../../client/file-replies.js';
-import type { MogileClient } from '../../client/mogile-client.js';
 import type { GatewayReproxy } from '../../tracker/config.js';
 import type { TrackerMetrics } from '../tracker-metrics.js';
 import type { WebSources } from '../web-sources.js';
-import { DomainClients } from './domain-clients.js';
+import { type FileLocation, FileLocator } from './file-locator.js';
 import { type ByteSpan, parseRangeHeader } from './range-header.js';
 import { type ReproxyFormat, reproxyHeaders } from './reproxy-headers.js';
-import { CopyRejected, checkCopy, digestOf, openCopy } from './verified-copy.js';
+import { CopyRejected, digestOf, openCopy, readVerified } from './verified-copy.js';
 
 export interface FileGatewayOptions {
   readonly sources: WebSources;
@@ -29,6 +26,8 @@ export interface FileGatewayOptions {
 export type GatewayContext = Context<{ Bindings: HttpBindings }>;
 
 const DEFAULT_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+/** A small file that cannot be read in this long is given up on. */
+const READ_TIMEOUT_MS = 60_000;
 
 /** A failure with the HTTP status it is answered with. */
 class GatewayError extends Error {
@@ -52,7 +51,7 @@ export class FileGateway {
   readonly #metrics: TrackerMetrics;
   readonly #logger: Logger | undefined;
   readonly #bufferMaxBytes: number;
-  readonly #clients: DomainClients;
+  readonly #locator: FileLocator;
   readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   readonly #onMismatch = () => this.#metrics.gatewayChecksumMismatches.inc();
 
@@ -61,9 +60,7 @@ export class FileGateway {
     this.#metrics = options.metrics;
     this.#logger = options.logger;
     this.#bufferMaxBytes = options.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES;
-    this.#clients = new DomainClients(options.sources.trackerAddress);
-    // The gateway's clients are the only MogileClients in the tracker process.
-    checksumMismatchChannel.subscribe(this.#onMismatch);
+    this.#locator = new FileLocator(options.sources.trackerAddress);
   }
 
   async handle(c: GatewayContext): Promise<Response> {
@@ -89,8 +86,7 @@ export class FileGateway {
   }
 
   async close(): Promise<void> {
-    checksumMismatchChannel.unsubscribe(this.#onMismatch);
-    await this.#clients.close();
+    this.#locator.close();
     await this.#agent.close();
   }
 
@@ -99,80 +95,100 @@ export class FileGateway {
     const key = c.req.param('key') ?? '';
     const snapshot = await this.#sources.services.cluster.current();
     if (!snapshot.domain(domain)) throw new GatewayError(404, `unknown domain ${domain}`);
-    const client = this.#clients.get(domain);
-    const info = await client.info(key);
     const reproxy = reproxyFormat(c.req.query('reproxy'), this.#sources.config.gatewayReproxy);
+    // Reproxied bytes never pass through here, so the tracker checks the first copy's size.
+    const file = await this.#locator.locate(domain, key, reproxy !== undefined);
+    if (!Number.isFinite(file.lengthBytes)) {
+      throw new GatewayError(502, `the tracker did not report the length of ${key}`);
+    }
     if (reproxy && method === 'GET') {
-      const paths = await client.getPaths(key, { noverify: false });
-      if (paths.length === 0) throw new GatewayError(503, `no readable copy of ${key}`);
+      if (file.paths.length === 0) throw new GatewayError(503, `no readable copy of ${key}`);
       const headers = reproxyHeaders(
         reproxy,
-        paths,
-        info.lengthBytes,
+        file.paths,
+        file.lengthBytes,
         this.#sources.config.gatewayNginxPrefix,
       );
       return c.body(null, 200, { ...headers, 'Content-Length': '0' });
     }
-    const span = parseRangeHeader(c.req.header('range'), info.lengthBytes);
+    const span = parseRangeHeader(c.req.header('range'), file.lengthBytes);
     if (span === 'unsatisfiable') {
-      return c.body(null, 416, { 'Content-Range': `bytes */${info.lengthBytes}` });
+      return c.body(null, 416, { 'Content-Range': `bytes */${file.lengthBytes}` });
     }
-    const headers = fileHeaders(info, span);
+    const headers = fileHeaders(file, span);
     const status = span ? 206 : 200;
     if (method === 'HEAD') return c.body(null, status, headers);
-    if (info.lengthBytes <= this.#bufferMaxBytes) {
+    if (file.lengthBytes <= this.#bufferMaxBytes) {
       // Read whole and verified, falling back copy by copy, before anything is sent.
-      const bytes = await client.get(key);
-      const body = span ? bytes.subarray(span.start, span.end + 1) : bytes;
+      const { result: bytes } = await this.#firstGoodCopy(
+        key,
+        file,
+        (path, signal) => readVerified(this.#agent, path, file, true, signal),
+        AbortSignal.timeout(READ_TIMEOUT_MS),
+      );
+      const body = span ? bytes!.subarray(span.start, span.end + 1) : bytes!;
       this.#metrics.gatewayBytes.inc(body.length);
       return c.body(new Uint8Array(body), status, headers);
     }
-    await this.#streamLarge(c.env.outgoing, client, key, info, span, status, headers);
+    await this.#streamLarge(c.env.outgoing, key, file, span, status, headers);
     return RESPONSE_ALREADY_SENT;
   }
 
-  /**
-   * Finds a copy whose full read matches the checksum, then reads it again to send it.
-   * The second read is checked again; should the copy change in between, the response is
-   * cut short, so the client sees a failed transfer rather than wrong bytes.
-   */
-  async #streamLarge(
-    res: ServerResponse,
-    client: MogileClient,
+  /** Tries the copies in the tracker's order; the first that reads right wins. */
+  async #firstGoodCopy<T>(
     key: string,
-    info: FileInfo,
-    span: ByteSpan | undefined,
-    status: number,
-    headers: Record<string, string>,
-  ): Promise<void> {
-    const checksum = parseChecksum(info.checksum);
-    const abort = new AbortController();
-    res.once('close', () => abort.abort(new Error('client went away')));
-    const paths = await client.getPaths(key);
+    file: FileLocation,
+    read: (path: string, signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<{ path: string; result: T }> {
     const refusals: string[] = [];
-    for (const path of paths) {
+    for (const path of file.paths) {
       try {
-        await checkCopy(this.#agent, path, info.lengthBytes, checksum, abort.signal);
-        const body = await openCopy(this.#agent, path, span, abort.signal);
-        res.writeHead(status, headers);
-        await pipeline(body, verifyingCounter(this, checksum, span, path), res);
-        return;
+        return { path, result: await read(path, signal) };
       } catch (error) {
-        if (res.headersSent) {
-          res.destroy();
-          this.#logger?.error({ err: error, path }, 'gateway cut a transfer short');
-          return;
-        }
-        if (abort.signal.aborted) return;
+        if (signal.aborted) throw error;
         if (error instanceof CopyRejected && error.mismatch) this.#onMismatch();
         refusals.push((error as Error).message);
         this.#logger?.warn({ err: error, path }, 'gateway skipped a copy');
       }
     }
     throw new GatewayError(
-      paths.length === 0 ? 503 : 502,
+      file.paths.length === 0 ? 503 : 502,
       `no good copy of ${key}${refusals.length ? `: ${refusals.join('; ')}` : ''}`,
     );
+  }
+
+  /**
+   * Finds a copy whose full read matches the checksum, then reads it again to send it.
+   * The second read is checked again; should the copy change in between, the response is
+   * cut short, so the client sees a failed transfer rather than wrong bytes passing as good.
+   */
+  async #streamLarge(
+    res: ServerResponse,
+    key: string,
+    file: FileLocation,
+    span: ByteSpan | undefined,
+    status: number,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    const abort = new AbortController();
+    res.once('close', () => abort.abort(new Error('client went away')));
+    const { path } = await this.#firstGoodCopy(
+      key,
+      file,
+      (candidate, signal) => readVerified(this.#agent, candidate, file, false, signal),
+      abort.signal,
+    );
+    const copy = await openCopy(this.#agent, path, span, abort.signal);
+    res.writeHead(status, headers);
+    try {
+      await pipeline(copy.body, verifyingCounter(this, file.checksum, span, path), res);
+    } catch (error) {
+      res.destroy();
+      if (!abort.signal.aborted) {
+        this.#logger?.error({ err: error, path }, 'gateway cut a transfer short');
+      }
+    }
   }
 
   /** Counts streamed bytes for the metrics. */
@@ -201,15 +217,14 @@ function verifyingCounter(
   };
 }
 
-function fileHeaders(info: FileInfo, span: ByteSpan | undefined): Record<string, string> {
+function fileHeaders(file: FileLocation, span: ByteSpan | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Content-Length': String(span ? span.end - span.start + 1 : info.lengthBytes),
+    'Content-Length': String(span ? span.end - span.start + 1 : file.lengthBytes),
   };
-  const checksum = parseChecksum(info.checksum);
-  if (checksum) headers.ETag = `"${formatChecksum(checksum)}"`;
-  if (span) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${info.lengthBytes}`;
+  if (file.checksum) headers.ETag = `"${formatChecksum(file.checksum)}"`;
+  if (span) headers['Content-Range'] = `bytes ${span.start}-${span.end}/${file.lengthBytes}`;
   return headers;
 }
 

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Checksum } from '../../client/checksum.js';
+import { NODE_MD5_HEADER } from '../../client/storage-upload.js';
+import type { FileLocation } from './file-locator.js';
 import type { ByteSpan } from './range-header.js';
 
 /** Why a copy was refused: the gateway logs it and tries the next copy. */
@@ -17,27 +19,34 @@ export class CopyRejected extends Error {
 
 const DIGEST = { MD5: 'md5', 'SHA-1': 'sha1' } as const;
 
+export function digestOf(checksum: Checksum): Hash {
+  return createHash(DIGEST[checksum.algorithm]);
+}
+
 /**
- * Reads a copy end to end and checks its length and digest, without keeping the bytes.
- * Used for files too large to hold in memory: the copy is proven good before the first
- * byte goes to the client, then read again to stream it.
+ * Reads a whole copy and checks its length and digest. With `keep` the bytes are returned
+ * (small files, served from memory); without, they are dropped (large files, proven good
+ * before they are read again to stream them).
  */
-export async function checkCopy(
+export async function readVerified(
   agent: Dispatcher,
   path: string,
-  lengthBytes: number,
-  checksum: Checksum | undefined,
+  file: FileLocation,
+  keep: boolean,
   signal: AbortSignal,
-): Promise<void> {
-  const body = await openCopy(agent, path, undefined, signal);
-  const hash = checksum ? createHash(DIGEST[checksum.algorithm]) : undefined;
+): Promise<Buffer | undefined> {
+  const copy = await openCopy(agent, path, undefined, signal);
+  const checksum = file.checksum ?? copy.nodeChecksum;
+  const hash = checksum ? digestOf(checksum) : undefined;
+  const chunks: Buffer[] = [];
   let seen = 0;
-  for await (const chunk of body) {
+  for await (const chunk of copy.body) {
     seen += (chunk as Buffer).length;
     hash?.update(chunk as Buffer);
+    if (keep) chunks.push(chunk as Buffer);
   }
-  if (seen !== lengthBytes) {
-    throw new CopyRejected(`${path} has ${seen} bytes, the tracker recorded ${lengthBytes}`);
+  if (seen !== file.lengthBytes) {
+    throw new CopyRejected(`${path} has ${seen} bytes, the tracker recorded ${file.lengthBytes}`);
   }
   if (checksum && hash) {
     const actual = hash.digest('hex');
@@ -45,15 +54,22 @@ export async function checkCopy(
       throw new CopyRejected(`${path}: expected ${checksum.hex}, read ${actual}`, true);
     }
   }
+  return keep ? Buffer.concat(chunks) : undefined;
 }
 
-/** The copy's bytes (all of them, or one span) as a stream; rejects on any non-2xx. */
+export interface OpenedCopy {
+  readonly body: Readable;
+  /** The digest the node keeps for the copy, used when the tracker has none. */
+  readonly nodeChecksum: Checksum | undefined;
+}
+
+/** The copy's bytes (all, or one span) as a stream; rejects on any unexpected status. */
 export async function openCopy(
   agent: Dispatcher,
   path: string,
   span: ByteSpan | undefined,
   signal: AbortSignal,
-): Promise<Readable> {
+): Promise<OpenedCopy> {
   const url = new URL(path);
   const response = await agent.request({
     origin: url.origin,
@@ -67,10 +83,10 @@ export async function openCopy(
     response.body.dump().catch(() => undefined);
     throw new CopyRejected(`HTTP ${response.statusCode} from ${path}`);
   }
-  return response.body;
-}
-
-/** A running digest over the bytes passed through, for the second (streaming) read. */
-export function digestOf(checksum: Checksum) {
-  return createHash(DIGEST[checksum.algorithm]);
+  const md5 = response.headers[NODE_MD5_HEADER];
+  const nodeChecksum =
+    typeof md5 === 'string' && /^[0-9a-f]{32}$/i.test(md5)
+      ? { algorithm: 'MD5' as const, hex: md5.toLowerCase() }
+      : undefined;
+  return { body: response.body, nodeChecksum };
 }
