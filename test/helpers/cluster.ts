@@ -19,6 +19,10 @@ export interface ClusterOptions {
   readonly backend?: Backend;
   /** Extra `mogile storage` arguments for every node, e.g. `['--secret', '…']`. */
   readonly nodeArgs?: readonly string[];
+  /** A command prefix for node `index` (e.g. `unshare … sh -c 'mount …; exec "$0" "$@"'`). */
+  readonly nodeCommand?: (index: number, docroot: string) => string[] | undefined;
+  /** How many devices must turn writeable before the cluster is ready (default: all). */
+  readonly writeableDevices?: number;
 }
 
 export interface TestCluster {
@@ -59,7 +63,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   try {
     for (let n = 0; n < nodeCount; n++) {
       const devids = Array.from({ length: perNode }, (_, i) => n * perNode + i + 1);
-      const node = await startNode(makeDocroot(devids), [...(options.nodeArgs ?? [])]);
+      const docroot = makeDocroot(devids);
+      const command = options.nodeCommand?.(n, docroot);
+      const node = await startNode(docroot, [...(options.nodeArgs ?? [])], {
+        ...(command && { command }),
+      });
       nodes.push(node);
       for (const devid of devids) deviceNode.set(devid, node);
     }
@@ -86,7 +94,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     for (const [devid, node] of deviceNode) {
       await ok(`create_device hostname=s${nodes.indexOf(node) + 1}&devid=${devid}`);
     }
-    await waitForWriteable(ok, deviceNode.size);
+    await waitForWriteable(ok, options.writeableDevices ?? deviceNode.size);
     return {
       tracker,
       nodes,
@@ -117,7 +125,7 @@ async function waitForWriteable(
     const sized = Object.entries(devices).filter(
       ([name, value]) => name.endsWith('_mb_total') && value !== '',
     ).length;
-    if (ready === count && sized === count) return;
+    if (ready >= count && sized >= count) return;
   }
   throw new Error('devices never became writeable');
 }
