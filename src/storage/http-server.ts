@@ -5,6 +5,7 @@ import { handleGet } from './get-handler.js';
 import { refuseUpload, SERVER_HEADER, sendPage } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { handlePut } from './put-handler.js';
+import { METRICS_PATH, sendMetrics } from './storage-metrics.js';
 import { requestSignature } from './signature-check.js';
 
 const SIGNED_METHODS: ReadonlySet<string> = new Set([
@@ -95,6 +96,7 @@ function dispatch(
     case 'GET':
     case 'HEAD':
       if (req.url === STATS_PATH) return sendStats(ctx, res);
+      if (req.url === METRICS_PATH) return sendMetrics(ctx, res);
       return handleGet(ctx, req, res);
     case 'PUT':
       return handlePut(ctx, req, res, expectsContinue);

@@ -54,9 +54,14 @@ export function parsePrometheusText(text: string): ParsedMetrics {
         labels[label![1]!] = label![2]!.replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
       }
     }
-    const value =
-      valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
-    if (Number.isNaN(value) && valueText !== 'NaN') fail('bad value');
+    // Prometheus reads values with Go's ParseFloat: NaN and Inf in any letter case.
+    const special = /^([+-]?)(inf|nan)$/i.exec(valueText!);
+    const value = special
+      ? special[2]!.toLowerCase() === 'nan'
+        ? Number.NaN
+        : (special[1] === '-' ? -1 : 1) * Number.POSITIVE_INFINITY
+      : Number(valueText);
+    if (Number.isNaN(value) && !special) fail('bad value');
     const family = familyOf(name!, types);
     if (!family) fail('sample without a TYPE line');
     samples.push({ name: name!, labels, value });
