@@ -122,12 +122,12 @@ export class BackgroundWorkers {
 
   async stop(): Promise<void> {
     await this.#runner.stop();
+    // Another tracker takes the duties over at once instead of after the lease runs out.
+    await this.#duties.releaseAll();
+    this.#deleter.close();
     await this.replicator.close();
     await this.#copier.close();
     await this.#fsckChecker.close();
     await this.#rebalanceMover.close();
   }
-    // Another tracker takes the duties over at once instead of after the lease runs out.
-    await this.#duties.releaseAll();
-    this.#deleter.close();
 }
