@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await page.locator('.state.writeable').count()).toBe(4);
       const barWidth = await page
         .locator('.device[data-devid="1"] .usage > span')
-        .evaluate((bar) => (bar as HTMLElement).style.width);
+        .evaluate((bar) => (bar as unknown as { style: { width: string } }).style.width);
       expect(barWidth).toMatch(/^\d+(\.\d+)?%$/);
 
       // uPlot charts: one canvas each, with at least two samples drawn.
@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         .poll(
           () =>
             page.evaluate(async () => {
-              const history = await (await fetch('api/history')).json();
+              const history = (await (await fetch('api/history')).json()) as { time: number[] };
               return history.time.length;
             }),
           { timeout: 10_000 },

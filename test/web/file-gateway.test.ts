@@ -138,7 +138,7 @@ describe('HTTP read gateway', () => {
     expect(response.status).toBe(200);
     const redirect = response.headers.get('x-accel-redirect')!;
     const url = new URL(response.headers.get('x-reproxy-url')!);
-    expect(redirect).toBe(`/reproxy/${url.host}${url.pathname}`);
+    expect(redirect).toBe(`/reproxy/${url.host}${url.pathname}${url.search}`);
     expect(redirect).toMatch(
       /^\/reproxy\/127\.0\.0\.1:\d+\/dev\d+\/\d\/\d{3}\/\d{3}\/\d{10}\.fid$/,
     );

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MogileClient } from '../../src/client/mogile-client.js';
+import type { History } from '../../src/web/history-sampler.js';
+import type { StatusReport } from '../../src/web/status-report.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { parsePrometheusText, samplesOf } from './prometheus-text.js';
 
@@ -77,11 +79,11 @@ describe('tracker HTTP side: health, metrics, status', () => {
   it('serves the status JSON the dashboard reads', async () => {
     const response = await fetch(`${base}/api/status`);
     expect(response.status).toBe(200);
-    const status = await response.json();
-    expect(status.hosts.map((h: { name: string }) => h.name).sort()).toEqual(['s1', 's2']);
+    const status = (await response.json()) as StatusReport;
+    expect(status.hosts.map((h) => h.name).sort()).toEqual(['s1', 's2']);
     expect(status.devices).toHaveLength(2);
     expect(status.devices[0]).toMatchObject({ status: 'alive', observed: 'writeable' });
-    expect(status.devices[0].mbTotal).toBeGreaterThan(0);
+    expect(status.devices[0]?.mbTotal).toBeGreaterThan(0);
     expect(status.queues).toEqual(
       expect.objectContaining({ replicate: expect.any(Number), delete: expect.any(Number) }),
     );
@@ -92,15 +94,15 @@ describe('tracker HTTP side: health, metrics, status', () => {
   });
 
   it('keeps sampled history in memory', async () => {
-    let history = await (await fetch(`${base}/api/history`)).json();
+    let history = (await (await fetch(`${base}/api/history`)).json()) as History;
     // Samples come every 0.2 s here; a few status reads give the sampler time to run.
     for (let tries = 0; history.time.length < 2 && tries < 50; tries++) {
       await fetch(`${base}/api/status`);
-      history = await (await fetch(`${base}/api/history`)).json();
+      history = (await (await fetch(`${base}/api/history`)).json()) as History;
     }
     expect(history.intervalMs).toBe(200);
     expect(history.time.length).toBeGreaterThanOrEqual(2);
     expect(history.series.replicateQueue).toHaveLength(history.time.length);
-    expect(history.series.requestsPerSecond.some((v: number) => v > 0)).toBe(true);
+    expect(history.series.requestsPerSecond.some((v) => (v ?? 0) > 0)).toBe(true);
   });
 });

@@ -27,7 +27,8 @@ export function reproxyHeaders(
   }
   const first = new URL(paths[0]!);
   return {
-    'X-Accel-Redirect': `${nginxPrefix}/${first.host}${first.pathname}`,
+    // The query (signed-URL parameters, docs/security.md) reaches nginx as `$args`.
+    'X-Accel-Redirect': `${nginxPrefix}/${first.host}${first.pathname}${first.search}`,
     'X-Reproxy-URL': paths[0]!,
   };
 }
