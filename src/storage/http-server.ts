@@ -5,8 +5,8 @@ import { handleGet } from './get-handler.js';
 import { refuseUpload, SERVER_HEADER, sendPage } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { handlePut } from './put-handler.js';
-import { METRICS_PATH, sendMetrics } from './storage-metrics.js';
 import { requestSignature } from './signature-check.js';
+import { METRICS_PATH, sendMetrics } from './storage-metrics.js';
 
 const SIGNED_METHODS: ReadonlySet<string> = new Set([
   'GET',
@@ -42,6 +42,9 @@ export function createStorageHttpServer(
     // Replication and MogileFS::Client send bare HTTP/1.0 requests without Host (§3.1).
     requireHostHeader: false,
     headersTimeout: timeouts.headersTimeoutMs,
+    // Node checks the headers timeout only this often (30 s by default), which let a
+    // slowloris hold connections for half a minute past it (docs/faults.md).
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
     // Large uploads may take long; the idle timeout below catches stalled ones instead.
     requestTimeout: 0,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
