@@ -97,7 +97,6 @@ export class HistorySampler {
     const totals = this.#workerTotals();
     const rate = (name: string) =>
       round(((totals.get(name) ?? 0) - (this.#lastWorkerTotals.get(name) ?? 0)) / seconds);
-    this.#lastWorkerTotals = totals;
     const values: Record<HistorySeries, number | null> = {
       replicateQueue: depths?.replicate ?? null,
       deleteQueue: depths?.delete ?? null,
@@ -115,6 +114,7 @@ export class HistorySampler {
     for (const [series, [worker, counter]] of Object.entries(WORKER_RATES)) {
       values[series as HistorySeries] = rate(`${worker}.${counter}`);
     }
+    this.#lastWorkerTotals = totals;
     this.#time.push(Math.round(nowMs / 1000));
     for (const name of HISTORY_SERIES) this.#series[name].push(values[name]);
     if (this.#time.length > this.#capacity) {

@@ -104,5 +104,15 @@ describe('tracker HTTP side: health, metrics, status', () => {
     expect(history.time.length).toBeGreaterThanOrEqual(2);
     expect(history.series.replicateQueue).toHaveLength(history.time.length);
     expect(history.series.requestsPerSecond.some((v) => (v ?? 0) > 0)).toBe(true);
+    // The stored file gets its second copy from the replicator: a non-zero copy rate.
+    await expect
+      .poll(
+        async () => {
+          const latest = (await (await fetch(`${base}/api/history`)).json()) as History;
+          return latest.series.copiesPerSecond.some((v) => (v ?? 0) > 0);
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe(true);
   });
 });
