@@ -6,7 +6,7 @@ import { MetaSchemaError } from './errors.js';
 import { ensureHighWaterRow } from './fid-allocation.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
 import type { MetaStore } from './meta-store.js';
-import { SCHEMA_VERSION } from './tables.js';
+import { SCHEMA_TABLES, SCHEMA_VERSION } from './tables.js';
 
 export interface OpenOptions {
   /** Skip the schema version check (the original's `no_schema_check`). */
@@ -84,8 +84,10 @@ async function prepareSchema(adapter: DialectAdapter, options: OpenOptions): Pro
       .executeTakeFirst();
     checkVersion(row?.value ?? undefined);
   }
-  // Adds only our own tables to an existing MogileFS database.
-  await adapter.createSchema();
+  // Adds only our own tables to an existing MogileFS database. Only when one is missing:
+  // on PostgreSQL even CREATE INDEX IF NOT EXISTS locks its table, which would stall (or
+  // deadlock with) the other trackers busy on it while this one starts.
+  if (SCHEMA_TABLES.some((table) => !tables.includes(table))) await adapter.createSchema();
 }
 
 function checkVersion(found: string | undefined): void {

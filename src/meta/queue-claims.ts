@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Db, engineOf } from './query-helpers.js';
 import type { Database } from './tables.js';
 
@@ -44,7 +44,7 @@ export interface ClaimScope {
  * transaction. READ COMMITTED keeps MySQL from taking gap locks that would block inserts
  * of new queue rows while a claim runs.
  */
-export function claimRows<Row extends { fid: number }>(
+export async function claimRows<Row extends { fid: number }>(
   db: Kysely<Database>,
   scope: ClaimScope,
   nowSeconds: number,
@@ -52,13 +52,14 @@ export function claimRows<Row extends { fid: number }>(
   select: (trx: Transaction<Database>) => any,
 ): Promise<(Row & Claimed)[]> {
   const engine = engineOf(db);
+  const skipLocked = engine !== 'sqlite' && (await hasSkipLocked(db));
   const begin =
     engine === 'sqlite' ? db.transaction() : db.transaction().setIsolationLevel('read committed');
   return begin.execute(async (trx) => {
     const query = select(trx);
-    const rows: Row[] = (await (engine === 'sqlite' ? query : query.forUpdate().skipLocked())
-      // biome-ignore lint/suspicious/noExplicitAny: see above
-      .execute()) as any;
+    const locking =
+      engine === 'sqlite' ? query : skipLocked ? query.forUpdate().skipLocked() : query.forUpdate();
+    const rows: Row[] = await locking.execute();
     const lease = nowSeconds + CLAIM_LEASE_SECONDS;
     for (let start = 0; start < rows.length; start += 500) {
       // Chunks keep the IN list below every engine's bound-parameter limit.
@@ -67,6 +68,33 @@ export function claimRows<Row extends { fid: number }>(
     }
     return rows.map((row) => ({ ...row, lease }));
   });
+}
+
+const skipLockedSupport = new WeakMap<Kysely<Database>, Promise<boolean>>();
+
+/**
+ * PostgreSQL has SKIP LOCKED since 9.5, MySQL since 8.0.1, MariaDB since 10.6. Older MySQL
+ * servers get a plain FOR UPDATE: concurrent claims then wait for each other instead of
+ * skipping, and still never take the same row.
+ */
+function hasSkipLocked(db: Kysely<Database>): Promise<boolean> {
+  if (engineOf(db) === 'postgres') return Promise.resolve(true);
+  let known = skipLockedSupport.get(db);
+  if (!known) {
+    known = sql<{ version: string }>`SELECT VERSION() AS version`
+      .execute(db)
+      .then((result) => mysqlHasSkipLocked(String(result.rows[0]?.version ?? '')));
+    skipLockedSupport.set(db, known);
+  }
+  return known;
+}
+
+/** `VERSION()` of MySQL (`8.0.36`) or MariaDB (`10.11.6-MariaDB-0+deb12u1`). */
+export function mysqlHasSkipLocked(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
+  const atLeast = (a: number, b: number, c: number) =>
+    major > a || (major === a && (minor > b || (minor === b && patch >= c)));
+  return /mariadb/i.test(version) ? atLeast(10, 6, 0) : atLeast(8, 0, 1);
 }
 
 /**

@@ -3,7 +3,7 @@ import { MetaSchemaError } from './errors.js';
 import { ensureHighWaterRow } from './fid-allocation.js';
 import { adapterFor, type OpenOptions } from './open-meta-store.js';
 import { runUpgradeSteps, UPGRADE_STEPS } from './schema-upgrade.js';
-import { SCHEMA_VERSION } from './tables.js';
+import { SCHEMA_TABLES, SCHEMA_VERSION } from './tables.js';
 
 /** What `mogile setup-db` finds before it changes anything. */
 export interface SetupPlan {
@@ -23,33 +23,10 @@ export interface SetupResult extends SetupPlan {
   readonly appliedSteps: readonly string[];
 }
 
-/** Tables every schema-17 database has (metadata-schema.md §1), ours included. */
-const EXPECTED_TABLES = [
-  'domain',
-  'class',
-  'file',
-  'tempfile',
-  'file_on',
-  'file_on_corrupt',
-  'unreachable_fids',
-  'host',
-  'device',
-  'server_settings',
-  'file_to_replicate',
-  'file_to_delete',
-  'file_to_delete_later',
-  'file_to_delete2',
-  'file_to_queue',
-  'fsck_log',
-  'checksum',
-  'mogile_counter',
-  'mogile_lease',
-];
-
 /** Looks at the database without changing it; refuses what setup-db must not touch. */
 export async function planSetup(adapter: DialectAdapter): Promise<SetupPlan> {
   const tables = await adapter.listTables();
-  const base = { engine: adapter.engine, missingTables: EXPECTED_TABLES };
+  const base = { engine: adapter.engine, missingTables: SCHEMA_TABLES };
   if (tables.length === 0) {
     return { ...base, state: 'empty', version: undefined, pendingSteps: [] };
   }
@@ -84,7 +61,7 @@ export async function planSetup(adapter: DialectAdapter): Promise<SetupPlan> {
     state: version === SCHEMA_VERSION ? 'current' : 'old',
     version,
     pendingSteps,
-    missingTables: EXPECTED_TABLES.filter((table) => !tables.includes(table)),
+    missingTables: SCHEMA_TABLES.filter((table) => !tables.includes(table)),
   };
 }
 

@@ -89,3 +89,26 @@ export interface Database {
 }
 
 export const SCHEMA_VERSION = 17;
+
+/** Tables every schema-17 database has (metadata-schema.md §1), ours included. */
+export const SCHEMA_TABLES: readonly string[] = [
+  'domain',
+  'class',
+  'file',
+  'tempfile',
+  'file_on',
+  'file_on_corrupt',
+  'unreachable_fids',
+  'host',
+  'device',
+  'server_settings',
+  'file_to_replicate',
+  'file_to_delete',
+  'file_to_delete_later',
+  'file_to_delete2',
+  'file_to_queue',
+  'fsck_log',
+  'checksum',
+  'mogile_counter',
+  'mogile_lease',
+];

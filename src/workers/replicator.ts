@@ -89,19 +89,21 @@ export class Replicator {
     const stats = { claimed: tasks.length, done: 0, deferred: 0, copiesMade: 0, copiesRemoved: 0 };
     if (tasks.length === 0) return stats;
     this.#claims.hold(tasks);
-    const snapshot = await this.#services.cluster.current();
     const logger = this.#services.logger;
+    // Claims, and the start and end of each attempt, so that work on one fid by two
+    // trackers at once would show in the logs (test/cluster checks that it never does).
+    logger?.debug({ fids: tasks.map((task) => task.fid) }, 'replication claimed');
+    const snapshot = await this.#services.cluster.current();
     await forEachConcurrently(tasks, this.#concurrency, async (task) => {
       const counts = { made: 0 };
       let outcome: Outcome;
-      // Start and end of each attempt, so overlapping work across trackers shows (and is
-      // tested: test/cluster). A claim that ran out while the batch waited is handed off.
-      logger?.debug({ fid: task.fid, lease: task.lease }, 'replication attempt');
+      // A claim that ran out while the batch waited is handed off untouched.
       if (!this.#claims.mayAct(task.fid)) {
         outcome = { result: 'claim_lost' };
       } else if (!this.#locks.tryLock(task.fid)) {
         outcome = { result: 'failed_getting_lock' };
       } else {
+        logger?.debug({ fid: task.fid, lease: task.lease }, 'replication attempt');
         try {
           outcome = await this.#replicate(task, snapshot, counts);
         } catch (error) {

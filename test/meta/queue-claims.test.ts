@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MetaStore, openMetaStore } from '../../src/meta/index.js';
-import { CLAIM_LEASE_SECONDS } from '../../src/meta/queue-claims.js';
+import { CLAIM_LEASE_SECONDS, mysqlHasSkipLocked } from '../../src/meta/queue-claims.js';
 import { backends } from '../helpers/meta-backends.js';
 
 /** Leased queue claims and duty leases (architecture.md §6), on every engine. */
@@ -122,3 +122,13 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('SKIP LOCKED support', () => {
+  it('is known by server version: MySQL from 8.0.1, MariaDB from 10.6', () => {
+    expect(mysqlHasSkipLocked('8.0.36')).toBe(true);
+    expect(mysqlHasSkipLocked('8.0.0-dmr')).toBe(false);
+    expect(mysqlHasSkipLocked('5.7.44-log')).toBe(false);
+    expect(mysqlHasSkipLocked('10.11.6-MariaDB-0+deb12u1')).toBe(true);
+    expect(mysqlHasSkipLocked('10.5.23-MariaDB')).toBe(false);
+  });
+});

@@ -118,7 +118,10 @@ for (const backend of backends()) {
       await store.updateHost(host.hostid, { status: 'readonly', httpGetPort: 7600 });
       await store.updateDevice(3, { status: 'drain' });
       await store.recordDeviceUsage(3, { mbTotal: 20_000_000, mbUsed: 5, asofSeconds: 9 });
-      expect((await store.listDevices())[0]).toMatchObject({ status: 'drain', mbTotal: 20_000_000 });
+      expect((await store.listDevices())[0]).toMatchObject({
+        status: 'drain',
+        mbTotal: 20_000_000,
+      });
       await store.setSetting('long', 'x'.repeat(1000));
 
       const again = await setupDatabase(url);

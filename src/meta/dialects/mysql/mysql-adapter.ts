@@ -23,6 +23,13 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
     decimalNumbers: true,
     charset: 'utf8mb4',
   });
+  // READ COMMITTED, as on PostgreSQL, where the store's transactions are designed for. InnoDB's
+  // default REPEATABLE READ takes gap locks on every locking read and delete of a missing
+  // row; concurrent create_close transactions then deadlock on each other's gaps (seen on
+  // the checksum table under load). Needs binlog_format ROW or MIXED when binlogs are on.
+  pool.on('connection', (connection) => {
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
   return {
     engine: 'mysql',
