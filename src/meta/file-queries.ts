@@ -89,7 +89,12 @@ export async function deleteFileRow(db: Db, fid: number, nowSeconds: number): Pr
  * Queues every file of a class for the replicator, after its copy count or policy changed,
  * so files reach the new count without an fsck. Fids already queued keep their row.
  */
-export async function queueClassReplication(db: Db, dmid: number, classid: number, nexttry: number) {
+export async function queueClassReplication(
+  db: Db,
+  dmid: number,
+  classid: number,
+  nexttry: number,
+) {
   const rows = db
     .selectFrom('file')
     .select((eb) => [

@@ -98,9 +98,9 @@ export interface MetaStore {
   deleteFile(fid: number, nowSeconds: number): Promise<void>;
   /** Renames a key; MetaDuplicateError when `toKey` exists. False when `fromKey` is gone. */
   renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean>;
-  /** Changes the class and queues the fid so the replicator adds or removes copies. */
   /** Queues every file of a class for replication; returns how many were queued. */
   queueClassReplication(dmid: number, classid: number, nowSeconds: number): Promise<number>;
+  /** Changes the class and queues the fid so the replicator adds or removes copies. */
   updateFileClass(fid: number, classid: number): Promise<void>;
   /** Moves the copy on `devid` from one fid to another; false when there was none. */
   moveCopy(oldFid: number, newFid: number, devid: number): Promise<boolean>;

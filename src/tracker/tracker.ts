@@ -58,6 +58,7 @@ export async function startTracker(
     nodeTimeoutMs: config.nodeTimeoutMs,
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
+    jobMaster: config.jobMaster,
     ...(config.secret !== undefined && {
       secret: config.secret,
       secretExpirySeconds: config.secretExpirySeconds,
