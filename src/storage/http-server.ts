@@ -72,13 +72,21 @@ export function createStorageHttpServer(
       socket.destroy();
       return;
     }
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = `<h1>${status} - Bad request</h1>\n`;
+    const status = clientErrorStatus(error.code);
+    const reason = status === 408 ? 'Request Timeout' : 'Bad Request';
+    const body = `<h1>${status} - ${reason}</h1>\n`;
     socket.end(
-      `HTTP/1.1 ${status} Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nServer: ${SERVER_HEADER}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nServer: ${SERVER_HEADER}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
   return server;
+}
+
+/** A client that sent headers too slowly gets 408; one that sent too many 431; else 400. */
+function clientErrorStatus(code: string | undefined): number {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  return 400;
 }
 
 function dispatch(
