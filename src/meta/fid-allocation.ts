@@ -3,10 +3,14 @@ import { type Db, forUpdate, insertIgnoring, maxOf } from './query-helpers.js';
 const FID_HIGH_WATER = 'fid_high_water';
 
 /**
- * The next fid: above the persisted high-water mark and above every fid in `file` and
- * `tempfile`, so a rewound auto-increment or deleted top fids can never bring one back.
+ * Reserves `count` fids: raises the persisted high-water mark above every fid in `file`,
+ * `tempfile` and the delete queue, plus `count`, so a rewound auto-increment or deleted
+ * top fids can never bring one back. Returns the first and last fid of the block.
  */
-export async function nextFid(db: Db): Promise<number> {
+export async function reserveFidBlock(
+  db: Db,
+  count: number,
+): Promise<{ first: number; last: number }> {
   // The locked counter row serializes allocations of concurrent trackers.
   const mark = await forUpdate(
     db,
@@ -18,9 +22,18 @@ export async function nextFid(db: Db): Promise<number> {
     await maxOf(db, 'tempfile', 'fid'),
     await maxOf(db, 'file_to_delete2', 'fid'),
   );
-  const fid = top + 1;
-  await raiseHighWater(db, fid);
-  return fid;
+  await raiseHighWater(db, top + count);
+  return { first: top + 1, last: top + count };
+}
+
+/** The persisted high-water mark: every fid up to it may have been handed out. */
+export async function highWaterMark(db: Db): Promise<number> {
+  const mark = await db
+    .selectFrom('mogile_counter')
+    .select('value')
+    .where('name', '=', FID_HIGH_WATER)
+    .executeTakeFirst();
+  return Number(mark?.value ?? 0);
 }
 
 export async function raiseHighWater(db: Db, fid: number): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
-import { nextFid, raiseHighWater } from './fid-allocation.js';
+import { highWaterMark, raiseHighWater, reserveFidBlock } from './fid-allocation.js';
+import { FidBlock } from './fid-block.js';
 import * as files from './file-queries.js';
 import type {
   FsckEvent,
@@ -14,7 +15,7 @@ import * as fsck from './fsck-queries.js';
 import type { LeaseRow } from './lease-queries.js';
 import * as leases from './lease-queries.js';
 import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
-import { exists, maxOf } from './query-helpers.js';
+import { exists, insertIgnoring, maxOf } from './query-helpers.js';
 import type { ClaimScope } from './queue-claims.js';
 import * as claims from './queue-claims.js';
 import type { DeletionTask, ReplicationTask } from './queue-queries.js';
@@ -42,10 +43,19 @@ import type { ClassUsage, CopyCount, QueueDepth, StatsQueue } from './stats-quer
 import * as stats from './stats-queries.js';
 import type { Database } from './tables.js';
 
+/** Fids reserved per database write; the rest of a block is skipped after a restart. */
+const FID_BLOCK_SIZE = 64;
+
 /** The MetaStore on Kysely; the same code runs on every engine. */
 export class KyselyMetaStore implements MetaStore {
   readonly #adapter: DialectAdapter;
   readonly #db: Kysely<Database>;
+
+  readonly #fids = new FidBlock(() =>
+    this.#write(() =>
+      this.#db.transaction().execute((trx) => reserveFidBlock(trx, FID_BLOCK_SIZE)),
+    ),
+  );
 
   constructor(adapter: DialectAdapter) {
     this.#adapter = adapter;
@@ -306,7 +316,7 @@ export class KyselyMetaStore implements MetaStore {
     return maxOf(this.#db, 'file', 'fid');
   }
 
-  reserveTempfile(tempfile: NewTempfile): Promise<number> {
+  async reserveTempfile(tempfile: NewTempfile): Promise<number> {
     const row = {
       createtime: tempfile.createdSeconds,
       classid: tempfile.classid,
@@ -314,14 +324,28 @@ export class KyselyMetaStore implements MetaStore {
       dkey: tempfile.key,
       devids: tempfile.devids.join(','),
     };
+    if (tempfile.fid !== undefined) return this.#reserveExplicitFid(tempfile.fid, row);
+    for (;;) {
+      const fid = await this.#fids.next();
+      // A fid of our block may have been taken meanwhile by a Perl tracker sharing the
+      // database (its auto-increment does not know our blocks): skip it.
+      const taken = await exists(this.#db.selectFrom('file').select('fid').where('fid', '=', fid));
+      if (!taken && (await insertIgnoring(this.#db, 'tempfile', { fid, ...row })) === 1) return fid;
+    }
+  }
+
+  /**
+   * An explicit fid must never have been handed out: above the high-water mark, so it
+   * cannot fall inside any tracker's block, and free in `tempfile` and `file`.
+   */
+  #reserveExplicitFid(fid: number, row: Omit<Database['tempfile'], 'fid'>): Promise<number> {
     return this.#write(() =>
       this.#db.transaction().execute(async (trx) => {
-        const fid = tempfile.fid ?? (await nextFid(trx));
-        if (tempfile.fid !== undefined) {
-          const inUse = await exists(trx.selectFrom('file').select('fid').where('fid', '=', fid));
-          if (inUse) throw new MetaDuplicateError(`fid ${fid} is a file`);
-          await raiseHighWater(trx, fid);
-        }
+        const inUse =
+          fid <= (await highWaterMark(trx)) ||
+          (await exists(trx.selectFrom('file').select('fid').where('fid', '=', fid)));
+        if (inUse) throw new MetaDuplicateError(`fid ${fid} was handed out before`);
+        await raiseHighWater(trx, fid);
         await trx
           .insertInto('tempfile')
           .values({ fid, ...row })

@@ -31,7 +31,8 @@ export function engineOf(db: Db): Engine {
 }
 
 /**
- * Insert-if-absent: `INSERT IGNORE` on MySQL, `ON CONFLICT DO NOTHING` elsewhere. Never
+ * Insert-if-absent, returning the rows inserted (0 when the row existed): `INSERT IGNORE`
+ * on MySQL, `ON CONFLICT DO NOTHING` elsewhere. Never
  * insert-and-catch: a failed statement aborts a PostgreSQL transaction.
  */
 export async function insertIgnoring<T extends keyof Database>(
@@ -39,10 +40,13 @@ export async function insertIgnoring<T extends keyof Database>(
   table: T,
   // biome-ignore lint/suspicious/noExplicitAny: a row of whichever table is named
   row: any,
-): Promise<void> {
+): Promise<number> {
   const insert = db.insertInto(table).values(row);
-  if (engineOf(db) === 'mysql') await insert.ignore().execute();
-  else await insert.onConflict((conflict) => conflict.doNothing()).execute();
+  const result =
+    engineOf(db) === 'mysql'
+      ? await insert.ignore().executeTakeFirst()
+      : await insert.onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /** `SELECT … FOR UPDATE` where the engine has row locks; SQLite has one writer anyway. */
