@@ -2,6 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FileDigest } from './digest-store.js';
 
+/** The two digests every upload gets; each is computed on its own worker thread. */
+export type HashAlgorithm = 'md5' | 'sha1';
+
 export type HashRequest =
   | { readonly op: 'update'; readonly id: number; readonly data: Uint8Array }
   | { readonly op: 'final'; readonly id: number }
@@ -9,13 +12,7 @@ export type HashRequest =
 
 export type HashReply =
   | { readonly op: 'ack'; readonly id: number; readonly bytes: number }
-  | {
-      readonly op: 'digest';
-      readonly id: number;
-      readonly md5: string;
-      readonly md5Base64: string;
-      readonly sha1: string;
-    };
+  | { readonly op: 'digest'; readonly id: number; readonly digest: Uint8Array };
 
 export interface BodyDigest {
   readonly digest: FileDigest;
@@ -62,104 +59,123 @@ export class InlineHasher implements BodyHasher {
   abandon(): void {}
 }
 
+const ALGORITHMS: readonly HashAlgorithm[] = ['md5', 'sha1'];
+
 interface Session {
-  backlog: number;
+  /** Bytes handed to each worker and not yet hashed by it. */
+  readonly pending: Record<HashAlgorithm, number>;
+  readonly digests: Partial<Record<HashAlgorithm, Buffer>>;
   waiters: Array<{ bytes: number; resolve: () => void }>;
   done?: { resolve: (digest: BodyDigest) => void; reject: (error: Error) => void };
   failed?: Error;
 }
 
+function backlogOf(session: Session): number {
+  return Math.max(session.pending.md5, session.pending.sha1);
+}
+
 /**
- * Hashes large uploads on a worker thread. On a node with spare cores this keeps hashing
- * (about 0.5 GB/s per core for MD5 plus SHA-1) from capping upload throughput: the event
- * loop only copies each batch once and hands it over.
+ * Hashes large uploads on two worker threads, MD5 on one and SHA-1 on the other, so the
+ * event loop that receives the body never stalls on hashing and the two digests run in
+ * parallel. Each batch is copied once into shared memory that both workers read.
  */
 export class HashOffload {
-  #worker: Worker | null = null;
+  readonly #workers = new Map<HashAlgorithm, Worker>();
   readonly #sessions = new Map<number, Session>();
   #nextId = 1;
 
   open(): BodyHasher {
-    const worker = this.#ensureWorker();
+    const workers = ALGORITHMS.map((algorithm) => this.#ensureWorker(algorithm));
     const id = this.#nextId++;
-    const session: Session = { backlog: 0, waiters: [] };
+    const session: Session = { pending: { md5: 0, sha1: 0 }, digests: {}, waiters: [] };
     this.#sessions.set(id, session);
     const sessions = this.#sessions;
+    const post = (message: HashRequest) => {
+      for (const worker of workers) worker.postMessage(message);
+    };
     return {
       get backlogBytes() {
-        return session.backlog;
+        return backlogOf(session);
       },
       update(buffers) {
-        // A copy with its own ArrayBuffer, so it can be transferred without touching
-        // Node's shared buffer pool or the caller's buffers still being written to disk.
+        // One copy into shared memory: both workers read it, and the caller's buffers can
+        // be reused (or still be written to disk) at once.
         let total = 0;
         for (const buffer of buffers) total += buffer.length;
-        const data = new Uint8Array(total);
+        const data = new Uint8Array(new SharedArrayBuffer(total));
         let offset = 0;
         for (const buffer of buffers) {
           data.set(buffer, offset);
           offset += buffer.length;
         }
-        session.backlog += data.length;
-        const message: HashRequest = { op: 'update', id, data };
-        worker.postMessage(message, [data.buffer as ArrayBuffer]);
+        session.pending.md5 += total;
+        session.pending.sha1 += total;
+        post({ op: 'update', id, data });
       },
       whenBacklogAtMost(bytes) {
-        if (session.backlog <= bytes) return Promise.resolve();
+        if (backlogOf(session) <= bytes) return Promise.resolve();
         return new Promise((resolve) => session.waiters.push({ bytes, resolve }));
       },
       finish() {
         if (session.failed) return Promise.reject(session.failed);
         return new Promise((resolve, reject) => {
           session.done = { resolve, reject };
-          worker.postMessage({ op: 'final', id } satisfies HashRequest);
+          post({ op: 'final', id });
         });
       },
       abandon() {
-        if (sessions.delete(id)) worker.postMessage({ op: 'drop', id } satisfies HashRequest);
+        if (sessions.delete(id)) post({ op: 'drop', id });
       },
     };
   }
 
   async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = null;
-    if (worker) await worker.terminate();
+    const workers = [...this.#workers.values()];
+    this.#workers.clear();
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
-  #ensureWorker(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
+  #ensureWorker(algorithm: HashAlgorithm): Worker {
+    const existing = this.#workers.get(algorithm);
+    if (existing) return existing;
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), {
+      workerData: { algorithm },
+    });
     worker.unref();
-    worker.on('message', (reply: HashReply) => this.#onReply(reply));
-    worker.on('error', (error) => this.#fail(worker, error));
-    worker.on('exit', () => this.#fail(worker, new Error('hash worker exited')));
-    this.#worker = worker;
+    worker.on('message', (reply: HashReply) => this.#onReply(algorithm, reply));
+    worker.on('error', (error) => this.#fail(algorithm, worker, error));
+    worker.on('exit', () => this.#fail(algorithm, worker, new Error('hash worker exited')));
+    this.#workers.set(algorithm, worker);
     return worker;
   }
 
-  #onReply(reply: HashReply): void {
+  #onReply(algorithm: HashAlgorithm, reply: HashReply): void {
     const session = this.#sessions.get(reply.id);
     if (!session) return;
     if (reply.op === 'ack') {
-      session.backlog -= reply.bytes;
+      session.pending[algorithm] -= reply.bytes;
+      const backlog = backlogOf(session);
       session.waiters = session.waiters.filter((waiter) => {
-        if (session.backlog > waiter.bytes) return true;
+        if (backlog > waiter.bytes) return true;
         waiter.resolve();
         return false;
       });
       return;
     }
+    session.digests[algorithm] = Buffer.from(reply.digest);
+    const { md5, sha1 } = session.digests;
+    if (!md5 || !sha1) return;
     this.#sessions.delete(reply.id);
     session.done?.resolve({
-      digest: { md5: reply.md5, sha1: reply.sha1 },
-      md5Base64: reply.md5Base64,
+      digest: { md5: md5.toString('hex'), sha1: sha1.toString('hex') },
+      md5Base64: md5.toString('base64'),
     });
   }
 
-  #fail(worker: Worker, error: Error): void {
-    if (this.#worker !== worker) return;
-    this.#worker = null;
+  #fail(algorithm: HashAlgorithm, worker: Worker, error: Error): void {
+    if (this.#workers.get(algorithm) !== worker) return;
+    // Both workers go: sessions in flight cannot finish without either digest.
+    void this.close();
     for (const session of this.#sessions.values()) {
       session.failed = error;
       for (const waiter of session.waiters) waiter.resolve();
