@@ -18,7 +18,7 @@ import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
 import { exists, insertIgnoring, maxOf } from './query-helpers.js';
 import type { ClaimScope } from './queue-claims.js';
 import * as claims from './queue-claims.js';
-import type { DeletionTask, ReplicationTask } from './queue-queries.js';
+import type { DeletionTask, ReapBatch, ReplicationTask } from './queue-queries.js';
 import * as queues from './queue-queries.js';
 import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
 import * as rebalance from './rebalance-queries.js';
@@ -497,8 +497,12 @@ export class KyselyMetaStore implements MetaStore {
     return queues.abandonTempfile(this.#db, tempfile, nowSeconds);
   }
 
-  reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number> {
-    return queues.reapDeviceCopies(this.#db, devid, nowSeconds, limit);
+  reapDeviceCopies(batch: ReapBatch): Promise<number> {
+    return queues.reapDeviceCopies(this.#db, batch);
+  }
+
+  replicationQueueLength(atMost: number): Promise<number> {
+    return queues.replicationQueueLength(this.#db, atMost);
   }
 
   // ---- Fsck and rebalance (behaviour.md §9–10) ----

@@ -7,7 +7,7 @@ import type {
 } from './fsck-queries.js';
 import type { LeaseRow } from './lease-queries.js';
 import type { ClaimScope } from './queue-claims.js';
-import type { DeletionTask, ReplicationTask } from './queue-queries.js';
+import type { DeletionTask, ReapBatch, ReplicationTask } from './queue-queries.js';
 import type { DeviceFid, RebalanceItem } from './rebalance-queries.js';
 import type {
   ClassFields,
@@ -140,8 +140,10 @@ export interface MetaStore {
   forgetDeletedFid(fid: number): Promise<void>;
   staleTempfiles(createdBeforeSeconds: number, limit: number): Promise<TempfileRow[]>;
   abandonTempfile(tempfile: TempfileRow, nowSeconds: number): Promise<void>;
-  /** Re-queues up to `limit` copies of a dead device and drops them; returns the count. */
-  reapDeviceCopies(devid: number, nowSeconds: number, limit: number): Promise<number>;
+  /** Re-queues a bounded batch of a dead device's copies and drops them; returns the count. */
+  reapDeviceCopies(batch: ReapBatch): Promise<number>;
+  /** Rows in `file_to_replicate`, counted up to `atMost` only. */
+  replicationQueueLength(atMost: number): Promise<number>;
 
   // ---- Fsck and rebalance (behaviour.md §9–10; file_to_queue types 1 and 2) ----
   genericQueueLength(type: GenericQueueType): Promise<number>;

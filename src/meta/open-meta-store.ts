@@ -6,6 +6,7 @@ import { MetaSchemaError } from './errors.js';
 import { ensureHighWaterRow } from './fid-allocation.js';
 import { KyselyMetaStore } from './kysely-meta-store.js';
 import type { MetaStore } from './meta-store.js';
+import type { QueryObserver } from './query-observer.js';
 import { SCHEMA_TABLES, SCHEMA_VERSION } from './tables.js';
 
 export interface OpenOptions {
@@ -20,6 +21,11 @@ export interface OpenOptions {
   readonly connectTimeoutMs?: number;
   /** Statements running longer are cancelled by the server (PostgreSQL). */
   readonly statementTimeoutMs?: number;
+  /**
+   * Told of every statement the store runs, BEGIN and COMMIT included (tests count them,
+   * metrics may time them). Unset, it costs nothing.
+   */
+  readonly onQuery?: QueryObserver;
 }
 
 /**
@@ -28,7 +34,12 @@ export interface OpenOptions {
  */
 export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapter {
   const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
-  if (sqlite) return createSqliteAdapter({ path: sqlite[1]! });
+  if (sqlite) {
+    return createSqliteAdapter({
+      path: sqlite[1]!,
+      ...(options.onQuery && { onQuery: options.onQuery }),
+    });
+  }
   const server = {
     url,
     user: options.user,
@@ -36,6 +47,7 @@ export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapt
     poolSize: options.poolSize,
     connectTimeoutMs: options.connectTimeoutMs,
     statementTimeoutMs: options.statementTimeoutMs,
+    onQuery: options.onQuery,
   };
   if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresAdapter(server);
   if (/^(mysql|mariadb):\/\//i.test(url)) return createMysqlAdapter(server);

@@ -1,7 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import { queueReplication, saveChecksum } from './file-queries.js';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { saveChecksum } from './file-queries.js';
 import type { Db } from './query-helpers.js';
-import { insertIgnoring } from './query-helpers.js';
+import { engineOf, insertIgnoring } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
 import type { StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
@@ -216,17 +216,42 @@ export function abandonTempfile(
   });
 }
 
+/** One reaper batch over a dead device (metadata-schema.md §2.6). */
+export interface ReapBatch {
+  readonly devid: number;
+  readonly nowSeconds: number;
+  /** The most `file_on` rows this batch takes (`queue_rate_for_reaper`). */
+  readonly limit: number;
+}
+
 /**
- * One reaper pass over a dead device (§2.6): up to `limit` of its copies are queued for
- * replication (nexttry now + 1) and forgotten. devcount is left alone, as in the original;
- * the replicator refreshes it when it adds the new copy. Returns the rows handled.
+ * Rows in `file_to_replicate`, counted up to `atMost` only (the reaper's
+ * `queue_size_for_reaper`): a huge queue costs no more to count than a full one.
  */
-export function reapDeviceCopies(
+export async function replicationQueueLength(
   db: Kysely<Database>,
-  devid: number,
-  nowSeconds: number,
-  limit: number,
+  atMost: number,
 ): Promise<number> {
+  const { queued } = await db
+    .selectFrom((eb) =>
+      eb.selectFrom('file_to_replicate').select('fid').limit(Math.max(atMost, 0)).as('capped'),
+    )
+    .select((eb) => eb.fn.countAll<number>().as('queued'))
+    .executeTakeFirstOrThrow();
+  return Number(queued);
+}
+
+/**
+ * One reaper batch over a dead device (§2.6): up to `limit` of its copies are queued for
+ * replication (nexttry now + 1) and forgotten. Set-based, so a batch is a constant number
+ * of statements whatever its size: one SELECT, one multi-row insert-if-absent, one DELETE,
+ * in one transaction. devcount is left alone, as in the original; the replicator
+ * refreshes it when it adds the new copy. Returns the rows handled.
+ */
+export function reapDeviceCopies(db: Kysely<Database>, batch: ReapBatch): Promise<number> {
+  const { devid, nowSeconds } = batch;
+  const limit = Math.floor(batch.limit);
+  if (limit <= 0) return Promise.resolve(0);
   return db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('file_on')
@@ -234,10 +259,23 @@ export function reapDeviceCopies(
       .where('devid', '=', devid)
       .limit(limit)
       .execute();
-    for (const { fid } of rows) {
-      await queueReplication(trx, fid, nowSeconds + 1);
-      await trx.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
-    }
+    if (rows.length === 0) return 0;
+    const fids = rows.map((row) => row.fid);
+    // INSERT … SELECT: one parameter per fid, so even the largest batch stays far below
+    // every engine's limit (SQLite's 32,766). The other columns take their defaults.
+    const queued = trx
+      .insertInto('file_to_replicate')
+      .columns(['fid', 'nexttry'])
+      .expression((eb) =>
+        eb
+          .selectFrom('file_on')
+          .select(['fid', sql.lit(Math.trunc(nowSeconds) + 1).as('nexttry')])
+          .where('devid', '=', devid)
+          .where('fid', 'in', fids),
+      );
+    if (engineOf(trx) === 'mysql') await queued.ignore().execute();
+    else await queued.onConflict((conflict) => conflict.doNothing()).execute();
+    await trx.deleteFrom('file_on').where('devid', '=', devid).where('fid', 'in', fids).execute();
     return rows.length;
   });
 }

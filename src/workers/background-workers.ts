@@ -5,7 +5,7 @@ import { FidLocks } from './fid-locks.js';
 import { FsckChecker } from './fsck-checker.js';
 import { FsckInjector } from './fsck-injector.js';
 import { NodeCopier } from './node-copy.js';
-import { Reaper } from './reaper.js';
+import { REAPER_SCHEDULE, Reaper } from './reaper.js';
 import { RebalanceInjector } from './rebalance-injector.js';
 import { RebalanceMover } from './rebalance-mover.js';
 import { Replicator } from './replicator.js';
@@ -24,7 +24,7 @@ export interface BackgroundWorkersOptions {
  * The tracker's background duties (behaviour.md §1, §6, §7, §11) under one runner:
  * replicator every 1 s, delete worker every 1 s, tempfile sweeper every 60 s, reaper every
  * 5 s; each goes again at once (after yielding) when it found work, except the reaper,
- * which is throttled to one batch per device per second.
+ * which is held to one pass (≤ `queue_rate_for_reaper` copies) per second.
  */
 export class BackgroundWorkers {
   readonly replicator: Replicator;
@@ -81,8 +81,7 @@ export class BackgroundWorkers {
         {
           name: 'reaper',
           worker: new LeasedWorker(leases.reaper, new Reaper({ services })),
-          idleMs: 5000,
-          busyMs: 1000,
+          ...REAPER_SCHEDULE,
         },
         {
           name: 'fsck-inject',

@@ -4,9 +4,12 @@ import type { Logger } from 'pino';
 export interface WorkerClock {
   /** Resolves after `ms`, or early (without error) when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Milliseconds on a monotonic scale (only differences matter). */
+  now(): number;
 }
 
 export const systemClock: WorkerClock = {
+  now: () => performance.now(),
   sleep(ms, signal) {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve();
@@ -33,6 +36,11 @@ export interface ScheduledWorker {
   readonly idleMs: number;
   /** Pause after a pass that found work (0: go again at once, after yielding). */
   readonly busyMs: number;
+  /**
+   * The least time from the start of one pass to the start of the next, `wake()` or not:
+   * a hard cap on the worker's pass rate (the reaper's bound on database load).
+   */
+  readonly minIntervalMs?: number;
 }
 
 export interface WorkerRunnerOptions {
@@ -95,6 +103,7 @@ export class WorkerRunner {
       new Promise((resolve) => this.#stopping.signal.addEventListener('abort', resolve)),
     ]);
     while (!this.#stopping.signal.aborted) {
+      const startedAt = this.#clock.now();
       let busy = false;
       try {
         const stats = await scheduled.worker.runOnce();
@@ -108,6 +117,11 @@ export class WorkerRunner {
       // Even a busy worker yields to the event loop so client queries go first (§5).
       if (pauseMs <= 0) await new Promise((resolve) => setImmediate(resolve));
       else await this.#clock.sleep(pauseMs, this.#wakeUp.signal);
+      // A wake may cut the pause short, but never below the worker's minimum spacing.
+      const leftMs = startedAt + (scheduled.minIntervalMs ?? 0) - this.#clock.now();
+      if (leftMs > 0 && !this.#stopping.signal.aborted) {
+        await this.#clock.sleep(leftMs, this.#stopping.signal);
+      }
     }
   }
 

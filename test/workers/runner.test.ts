@@ -5,6 +5,7 @@ import { type WorkerClock, WorkerRunner } from '../../src/workers/runner.js';
 function manualClock() {
   const pauses: { ms: number; resume: () => void }[] = [];
   const clock: WorkerClock = {
+    now: () => 0,
     sleep(ms, signal) {
       return new Promise((resolve) => {
         pauses.push({ ms, resume: () => resolve() });

@@ -1,6 +1,7 @@
 import { Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import type { DialectAdapter } from '../../dialect-adapter.js';
+import { kyselyLogOption } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
 import { MYSQL_SCHEMA } from './schema.js';
@@ -30,7 +31,10 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
   pool.on('connection', (connection) => {
     connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   });
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new MysqlDialect({ pool }),
+    ...kyselyLogOption(options.onQuery),
+  });
   return {
     engine: 'mysql',
     db,

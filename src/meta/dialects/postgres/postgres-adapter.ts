@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DialectAdapter } from '../../dialect-adapter.js';
+import { kyselyLogOption, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 import { POSTGRES_UPGRADE } from './upgrade-dialect.js';
@@ -17,6 +18,8 @@ export interface ServerDatabaseOptions {
   readonly connectTimeoutMs?: number;
   /** The server cancels a statement running longer than this (PostgreSQL only). */
   readonly statementTimeoutMs?: number;
+  /** Told of every statement run (tests, metrics). */
+  readonly onQuery?: QueryObserver | undefined;
 }
 
 /** int8 and numeric as JavaScript numbers: fids, counts and sums stay far below 2^53. */
@@ -52,7 +55,10 @@ export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAd
   // statement running on it rejects, and the pool drops the broken client on release.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...kyselyLogOption(options.onQuery),
+  });
   return {
     engine: 'postgres',
     db,

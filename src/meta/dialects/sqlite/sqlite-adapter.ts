@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../../dialect-adapter.js';
+import { kyselyLogOption, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import { SQLITE_SCHEMA } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
@@ -13,6 +14,7 @@ export interface SqliteOptions {
   /** A file path, or `:memory:`. */
   readonly path: string;
   readonly busyTimeoutMs?: number;
+  readonly onQuery?: QueryObserver;
 }
 
 const UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
@@ -27,6 +29,7 @@ export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
   connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+    ...kyselyLogOption(options.onQuery),
   });
   const barrier = options.path === ':memory:' ? undefined : new WalBarrier(`${options.path}-wal`);
   return {
