@@ -8,6 +8,8 @@ export interface ClassInfo {
   readonly replpolicy: string;
   /** `MD5`, `SHA-1` or `NONE`. */
   readonly hashtype: string;
+  /** mogile's `sync` or `async`; `async` from trackers that do not send it. */
+  readonly durability: string;
 }
 
 export interface DomainInfo {
@@ -87,6 +89,7 @@ export function parseDomains(reply: Reply): DomainInfo[] {
         mindevcount: optionalNumber(reply, `${prefix}mindevcount`) ?? 0,
         replpolicy: reply.get(`${prefix}replpolicy`) ?? '',
         hashtype: reply.get(`${prefix}hashtype`) ?? 'NONE',
+        durability: reply.get(`${prefix}durability`) || 'async',
       });
     }
     domains.push({ name: reply.get(`domain${i}`) ?? '', classes });

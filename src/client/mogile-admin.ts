@@ -28,6 +28,8 @@ export interface ClassOptions {
   readonly replpolicy?: string | undefined;
   /** `MD5`, `SHA-1` or `NONE`. */
   readonly hashtype?: string | undefined;
+  /** mogile's `sync` (create_close waits for the copies) or `async`; unset keeps it. */
+  readonly durability?: 'sync' | 'async' | undefined;
 }
 
 export interface HostOptions {
@@ -242,6 +244,7 @@ export class MogileAdmin {
       mindevcount: options.mindevcount,
       replpolicy: options.replpolicy,
       hashtype: options.hashtype,
+      durability: options.durability,
     });
     if (reply.get('class') !== className) {
       throw new MogileClientError('EBAD_REPLY', `${command} answered for another class`, {
@@ -257,6 +260,7 @@ export class MogileAdmin {
         mindevcount: options.mindevcount,
         replpolicy: options.replpolicy ?? '',
         hashtype: options.hashtype ?? 'NONE',
+        durability: options.durability ?? 'async',
       }
     );
   }

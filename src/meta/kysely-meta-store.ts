@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { forgetClassOptions, saveClassDurability } from './class-options.js';
 import type { DialectAdapter } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
 import { highWaterMark, raiseHighWater, reserveFidBlock } from './fid-allocation.js';
@@ -88,7 +89,7 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async listClasses(): Promise<ClassRow[]> {
-    const rows = await this.#db.selectFrom('class').selectAll().execute();
+    const rows = await this.#classes().execute();
     return rows.map(toClassRow);
   }
 
@@ -150,6 +151,7 @@ export class KyselyMetaStore implements MetaStore {
     await this.#write(() =>
       this.#db.transaction().execute(async (trx) => {
         await trx.deleteFrom('class').where('dmid', '=', dmid).where('classid', '=', 0).execute();
+        await forgetClassOptions(trx, dmid);
         await trx.deleteFrom('domain').where('dmid', '=', dmid).execute();
       }),
     );
@@ -170,13 +172,22 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async findClass(dmid: number, name: string): Promise<ClassRow | undefined> {
-    const row = await this.#db
-      .selectFrom('class')
-      .selectAll()
-      .where('dmid', '=', dmid)
+    const row = await this.#classes()
+      .where('class.dmid', '=', dmid)
       .where('classname', '=', name)
       .executeTakeFirst();
     return row && toClassRow(row);
+  }
+
+  /** Classes with their options (class-options.ts). */
+  #classes() {
+    return this.#db
+      .selectFrom('class')
+      .leftJoin('mogile_class_option as option', (join) =>
+        join.onRef('option.dmid', '=', 'class.dmid').onRef('option.classid', '=', 'class.classid'),
+      )
+      .selectAll('class')
+      .select('option.durability');
   }
 
   createClass(
@@ -199,7 +210,9 @@ export class KyselyMetaStore implements MetaStore {
           hashtype: fields.hashtype ?? null,
         };
         await trx.insertInto('class').values(row).execute();
-        return toClassRow(row);
+        await forgetClassOptions(trx, dmid, id);
+        if (fields.durability === 'sync') await saveClassDurability(trx, dmid, id, 'sync');
+        return toClassRow({ ...row, durability: fields.durability ?? null });
       }),
     );
   }
@@ -209,24 +222,33 @@ export class KyselyMetaStore implements MetaStore {
     if (fields.mindevcount !== undefined) changes.mindevcount = fields.mindevcount;
     if (fields.replpolicy !== undefined) changes.replpolicy = fields.replpolicy;
     if (fields.hashtype !== undefined) changes.hashtype = fields.hashtype;
-    if (Object.keys(changes).length === 0) return;
+    const { durability } = fields;
+    if (Object.keys(changes).length === 0 && durability === undefined) return;
     await this.#write(() =>
-      this.#db
-        .updateTable('class')
-        .set(changes)
-        .where('dmid', '=', dmid)
-        .where('classid', '=', classid)
-        .execute(),
+      this.#db.transaction().execute(async (trx) => {
+        if (Object.keys(changes).length > 0) {
+          await trx
+            .updateTable('class')
+            .set(changes)
+            .where('dmid', '=', dmid)
+            .where('classid', '=', classid)
+            .execute();
+        }
+        if (durability !== undefined) await saveClassDurability(trx, dmid, classid, durability);
+      }),
     );
   }
 
   async deleteClass(dmid: number, classid: number): Promise<void> {
     await this.#write(() =>
-      this.#db
-        .deleteFrom('class')
-        .where('dmid', '=', dmid)
-        .where('classid', '=', classid)
-        .execute(),
+      this.#db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('class')
+          .where('dmid', '=', dmid)
+          .where('classid', '=', classid)
+          .execute();
+        await forgetClassOptions(trx, dmid, classid);
+      }),
     );
   }
 

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { durabilityOf } from './class-options.js';
 import type { ClassRow, DeviceRow, HostFields, HostRow } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -13,7 +14,10 @@ export function hostColumns(fields: HostFields): Partial<Database['host']> {
   return columns;
 }
 
-export function toClassRow(row: Selectable<Database['class']>): ClassRow {
+/** A `class` row with its `mogile_class_option.durability`, null when it has no option row. */
+export function toClassRow(
+  row: Selectable<Database['class']> & { durability?: string | null },
+): ClassRow {
   return {
     dmid: row.dmid,
     classid: row.classid,
@@ -21,6 +25,7 @@ export function toClassRow(row: Selectable<Database['class']>): ClassRow {
     mindevcount: row.mindevcount,
     replpolicy: row.replpolicy,
     hashtype: row.hashtype,
+    durability: durabilityOf(row.durability),
   };
 }
 

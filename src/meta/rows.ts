@@ -14,7 +14,12 @@ export interface ClassRow {
   readonly replpolicy: string | null;
   /** 1 = MD5, 2 = SHA-1, null = none (spec/metadata-schema.md §1.2). */
   readonly hashtype: number | null;
+  /** `sync`: `create_close` waits for the class's copies (our addition, `mogile_class_option`). */
+  readonly durability: ClassDurability;
 }
+
+export const CLASS_DURABILITIES = ['async', 'sync'] as const;
+export type ClassDurability = (typeof CLASS_DURABILITIES)[number];
 
 export const HOST_STATES = ['alive', 'dead', 'down', 'readonly'] as const;
 export type HostState = (typeof HOST_STATES)[number];
@@ -47,6 +52,7 @@ export interface ClassFields {
   readonly mindevcount?: number;
   readonly replpolicy?: string;
   readonly hashtype?: number | null;
+  readonly durability?: ClassDurability;
 }
 
 export interface HostFields {

@@ -86,6 +86,8 @@ export interface Database {
   mogile_counter: { name: string; value: number };
   /** Singleton duties: who holds each and until when (Unix seconds; lease-queries.ts). */
   mogile_lease: { name: string; holder: string; expires_at: number };
+  /** Our per-class settings the Perl `class` table has no column for (class-options.ts). */
+  mogile_class_option: { dmid: number; classid: number; durability: string };
 }
 
 export const SCHEMA_VERSION = 17;
@@ -111,4 +113,5 @@ export const SCHEMA_TABLES: readonly string[] = [
   'checksum',
   'mogile_counter',
   'mogile_lease',
+  'mogile_class_option',
 ];

@@ -80,6 +80,8 @@ export const ERROR_TEXTS = {
   timeout: 'The request did not finish within its deadline',
   forbidden: 'This command is not allowed from your address',
   key_too_long: 'Keys are limited to 255 bytes',
+  not_replicated:
+    "The file was stored, but has not reached its class's copy count yet; replication continues",
 } as const satisfies Record<string, string | undefined>;
 
 export type ErrorCode = keyof typeof ERROR_TEXTS;

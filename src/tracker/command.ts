@@ -21,6 +21,11 @@ export interface CommandContext {
    * InvariantError instead (architecture.md §4.5).
    */
   readonly reportInvariant?: (detail: string) => void;
+  /**
+   * performance.now() time after which the reply can no longer be sent: the request's
+   * deadline, or for commands that change data the stale-reply threshold. Absent: no limit.
+   */
+  readonly replyByMs?: number;
 }
 
 /**

@@ -159,12 +159,16 @@ export function createDispatcher(
       return encodeErr('forbidden', defaultErrorText('forbidden'), callid);
     }
     const kind = deadlineKind(request.name);
-    if (kind === 'long') return runHandler(handler, request, ctx, ctx.signal, callid);
+    if (kind === 'long') {
+      return runHandler(handler, request, ctx, ctx.signal, callid, Number.POSITIVE_INFINITY);
+    }
     const deadlineMs = receivedAtMs + requestTimeoutMs;
     if (kind === 'write') {
       // Allowed to finish its transaction; the connection applies the stale rule.
       const scope = { deadlineMs: receivedAtMs + staleReplyAfterMs, signal: ctx.signal };
-      return runInDbScope(scope, () => runHandler(handler, request, ctx, ctx.signal, callid));
+      return runInDbScope(scope, () =>
+        runHandler(handler, request, ctx, ctx.signal, callid, scope.deadlineMs),
+      );
     }
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) return timedOut(request, ctx, callid); // waited out its time in line
@@ -183,7 +187,7 @@ export function createDispatcher(
     const signal = deadline.signal;
     try {
       const work = runInDbScope({ deadlineMs, signal }, () =>
-        runHandler(handler, request, ctx, signal, callid),
+        runHandler(handler, request, ctx, signal, callid, deadlineMs),
       );
       // The late result, if any, is dropped: the ERR already holds this request's place.
       const reply = await Promise.race([work, expired]);
@@ -200,6 +204,7 @@ export function createDispatcher(
     ctx: ConnectionContext,
     signal: AbortSignal,
     callid: string | undefined,
+    replyByMs: number,
   ): Promise<string> {
     const reportInvariant = (detail: string) => {
       logger?.error(
@@ -213,6 +218,7 @@ export function createDispatcher(
       clientIp: ctx.clientIp,
       signal,
       reportInvariant,
+      replyByMs,
     };
     try {
       return encodeOk(await handler(request.args, commandCtx), callid);

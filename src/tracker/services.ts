@@ -32,6 +32,8 @@ export interface ServiceOptions {
   readonly secret?: string;
   /** How long a signed URL stays valid (config `secret_expiry`). */
   readonly secretExpirySeconds?: number;
+  /** Counts an invariant the background workers found broken (they log it themselves). */
+  readonly onInvariantViolation?: () => void;
 }
 
 export interface DatabaseLimits {
@@ -57,6 +59,7 @@ export type ResolvedServiceOptions = Required<
     | 'db'
     | 'secret'
     | 'secretExpirySeconds'
+    | 'onInvariantViolation'
   >
 >;
 
@@ -161,6 +164,9 @@ export async function createTrackerServices(
             nowSeconds,
             options: resolved,
             logger: options.logger,
+            ...(options.onInvariantViolation && {
+              countInvariantViolation: options.onInvariantViolation,
+            }),
           },
           startAfter: monitor.firstRound(),
         });

@@ -50,6 +50,7 @@ export async function startTracker(
   const watch = new WatchHub();
   const recentLog = new RecentLog();
   const logger = createTrackerLogger(config.debug, watch, options.logDestination, recentLog);
+  const stats = new QueryStats();
   const services = await createTrackerServices({
     dbUrl: config.dbUrl,
     noSchemaCheck: config.noSchemaCheck,
@@ -64,6 +65,8 @@ export async function startTracker(
       secretExpirySeconds: config.secretExpirySeconds,
     }),
     logger,
+    // The replicator's breaches count with the requests' (`!stats`, /metrics).
+    onInvariantViolation: () => stats.increment('invariant_violations'),
     db: {
       poolSize: config.dbPoolSize,
       queueTimeoutMs: config.dbQueueTimeoutMs,
@@ -72,7 +75,6 @@ export async function startTracker(
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
     },
   });
-  const stats = new QueryStats();
   let closing: Promise<void> | undefined;
   const server = new TrackerServer({
     dispatcher: createDispatcher(buildCommandRegistry(), services, {

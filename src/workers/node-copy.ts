@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { StoredChecksum } from '../meta/index.js';
+import { parseFidPath } from '../protocol/fid-path.js';
 import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
 import { storageUrl } from '../tracker/storage-urls.js';
@@ -20,7 +21,17 @@ export interface CopyRequest {
 
 export type CopyResult =
   | { readonly ok: true; readonly digest: StoredChecksum }
-  | { readonly ok: false; readonly side: 'source' | 'destination'; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly side: 'source' | 'destination';
+      readonly reason: string;
+      /**
+       * Set when the failure means stored state contradicts the metadata (architecture.md
+       * §4.5): a recorded copy missing or of the wrong size or digest, a copy whose digest
+       * is not the fid's, a URL that would not name the fid on its device.
+       */
+      readonly breach?: true;
+    };
 
 export interface NodeCopierOptions {
   readonly nodes: NodeClient;
@@ -70,6 +81,19 @@ export class NodeCopier {
     const destUrl = nodes.sign(
       storageUrl(copy.destination.host, copy.destination.device.devid, copy.fid, 'upload'),
     );
+    for (const [side, url, devid] of [
+      ['source', sourceUrl, copy.source.device.devid],
+      ['destination', destUrl, copy.destination.device.devid],
+    ] as const) {
+      if (!namesFid(url, copy.fid, devid)) {
+        return {
+          ok: false,
+          side,
+          reason: `${url} does not name fid ${copy.fid} on dev${devid}`,
+          breach: true,
+        };
+      }
+    }
 
     let get: Awaited<ReturnType<typeof request>>;
     try {
@@ -83,11 +107,13 @@ export class NodeCopier {
     }
     const length = get.headers['content-length'];
     if (get.statusCode < 200 || get.statusCode > 299 || Number(length) !== copy.lengthBytes) {
-      get.body.destroy();
+      discard(get.body);
+      const found = get.statusCode === 404 || (get.statusCode >= 200 && get.statusCode <= 299);
       return {
         ok: false,
         side: 'source',
         reason: `GET answered ${get.statusCode} with length ${String(length)}, expected ${copy.lengthBytes}`,
+        ...(found && { breach: true as const }),
       };
     }
 
@@ -140,7 +166,7 @@ export class NodeCopier {
       putStatus = put.statusCode;
       putDigest = hexHeader(put.headers[`x-mogile-${algorithm.node}`]);
     } catch (error) {
-      get.body.destroy();
+      discard(get.body);
       if (sourceFailure)
         return { ok: false, side: 'source', reason: `GET broke: ${sourceFailure.message}` };
       return { ok: false, side: 'destination', reason: `PUT failed: ${(error as Error).message}` };
@@ -148,19 +174,22 @@ export class NodeCopier {
     const streamed = hash.digest();
     if (copy.stored && !streamed.equals(Buffer.from(copy.stored.digest))) {
       await this.delete(destUrl).catch(() => undefined);
-      return { ok: false, side: 'source', reason: 'checksum mismatch on GET' };
+      return { ok: false, side: 'source', reason: 'checksum mismatch on GET', breach: true };
     }
     if (putStatus < 200 || putStatus > 299) {
       return { ok: false, side: 'destination', reason: `PUT answered ${putStatus}` };
     }
     const expected = streamed.toString('hex');
     const stored = putDigest ?? (await this.#destinationDigest(copy, destUrl, algorithm));
+    if (stored === undefined) {
+      return { ok: false, side: 'destination', reason: 'copy could not be verified' };
+    }
     if (stored !== expected) {
       return {
         ok: false,
         side: 'destination',
-        reason:
-          stored === undefined ? 'copy could not be verified' : 'checksum mismatch on the copy',
+        reason: 'checksum mismatch on the copy',
+        breach: true,
       };
     }
     return { ok: true, digest: { hashtype, digest: new Uint8Array(streamed) } };
@@ -206,6 +235,21 @@ export class NodeCopier {
     );
     return digest ?? undefined;
   }
+}
+
+/** A URL's path must be the fid's own path on that device (spec/storage-node.md §2). */
+function namesFid(url: string, fid: number, devid: number): boolean {
+  const named = parseFidPath(new URL(url).pathname);
+  return named !== null && named.fid === BigInt(fid) && named.devid === BigInt(devid);
+}
+
+/**
+ * Drops a response body unread. A destroyed undici body emits `error`; unheard, that
+ * would crash the tracker, so the error is expected and ignored here.
+ */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function hexHeader(value: string | string[] | undefined): string | undefined {

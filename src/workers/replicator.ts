@@ -6,6 +6,7 @@ import { deviceViews } from '../tracker/device-selection.js';
 import { type DeviceView, shouldGetNewFiles, shouldReadFrom } from '../tracker/device-state.js';
 import { parseReplicationPolicy, type ReplicationPolicy } from '../tracker/replication-policy.js';
 import { ClaimKeeper } from './claim-keeper.js';
+import { CopyNotifier } from './copy-notifier.js';
 import type { FidLocks } from './fid-locks.js';
 import { NodeCopier } from './node-copy.js';
 import { evaluatePolicy, isSatisfied, type PolicyInput } from './replication-policy-eval.js';
@@ -29,6 +30,8 @@ export interface ReplicatorStats {
   readonly deferred: number;
   readonly copiesMade: number;
   readonly copiesRemoved: number;
+  /** Copies not recorded because an invariant broke (architecture.md §4.5). */
+  readonly invariantViolations: number;
 }
 
 /** The result names of behaviour.md §6.2 and §6.4. */
@@ -49,6 +52,8 @@ const MAX_REMEMBERED_ERRORS = 10_000;
  * surplus copies, and reschedules failures with backoff.
  */
 export class Replicator {
+  /** Signalled whenever this replicator records a copy (a `durability=sync` close waits). */
+  readonly copies = new CopyNotifier();
   readonly #services: WorkerServices;
   readonly #locks: FidLocks;
   readonly #copier: NodeCopier;
@@ -86,7 +91,14 @@ export class Replicator {
   async runOnce(): Promise<ReplicatorStats> {
     const { meta, nowSeconds } = this.#services;
     const tasks = await meta.claimReplicationTasks(nowSeconds(), this.#batchSize);
-    const stats = { claimed: tasks.length, done: 0, deferred: 0, copiesMade: 0, copiesRemoved: 0 };
+    const stats = {
+      claimed: tasks.length,
+      done: 0,
+      deferred: 0,
+      copiesMade: 0,
+      copiesRemoved: 0,
+      invariantViolations: 0,
+    };
     if (tasks.length === 0) return stats;
     this.#claims.hold(tasks);
     const logger = this.#services.logger;
@@ -95,7 +107,7 @@ export class Replicator {
     logger?.debug({ fids: tasks.map((task) => task.fid) }, 'replication claimed');
     const snapshot = await this.#services.cluster.current();
     await forEachConcurrently(tasks, this.#concurrency, async (task) => {
-      const counts = { made: 0 };
+      const counts = { made: 0, violations: 0 };
       let outcome: Outcome;
       // A claim that ran out while the batch waited is handed off untouched.
       if (!this.#claims.mayAct(task.fid)) {
@@ -114,6 +126,7 @@ export class Replicator {
         }
       }
       stats.copiesMade += counts.made;
+      stats.invariantViolations += counts.violations;
       if (outcome.result === 'too_happy') stats.copiesRemoved += outcome.removed;
       if (await this.#settle(task, outcome)) stats.done += 1;
       else stats.deferred += 1;
@@ -131,11 +144,15 @@ export class Replicator {
   async #replicate(
     task: ReplicationTask,
     snapshot: ClusterSnapshot,
-    counts: { made: number },
+    counts: { made: number; violations: number },
   ): Promise<Outcome> {
     const { meta, observations, options } = this.#services;
     const file = await meta.findFileByFid(task.fid);
     if (!file) return { result: 'nofid' };
+    if (file.fid !== task.fid) {
+      counts.violations += 1;
+      return this.#breach(task.fid, `lookup of fid ${task.fid} returned fid ${file.fid}`);
+    }
     const classRow = this.#classOf(snapshot, file);
     const policy = parseReplicationPolicy(classRow.replpolicy);
     const devids = await meta.fileDevids(file.fid);
@@ -178,17 +195,33 @@ export class Replicator {
         stored,
       });
       if (!copied.ok) {
-        failed.add(copied.side === 'source' ? source.device.devid : destid);
-        this.#remember(
-          file.fid,
-          `${copied.side} dev${copied.side === 'source' ? source.device.devid : destid}: ${copied.reason}`,
-        );
+        const devid = copied.side === 'source' ? source.device.devid : destid;
+        failed.add(devid);
+        this.#remember(file.fid, `${copied.side} dev${devid}: ${copied.reason}`);
+        if (copied.breach && (await this.#stillRecorded(file, copied.side, devid))) {
+          counts.violations += 1;
+          this.#breach(
+            file.fid,
+            `copy of fid ${file.fid} from dev${source.device.devid} to dev${destid}: ${copied.side} dev${devid}: ${copied.reason}`,
+          );
+        }
       } else {
+        // The copy is recorded only for the file it was made for (architecture.md §4.5).
+        const changed = await this.#fileChanged(file);
+        if (changed === 'gone') return { result: 'nofid' };
+        if (changed === 'renamed') {
+          return { result: 'policy_error', reason: 'the key was renamed during the copy' };
+        }
+        if (changed) {
+          counts.violations += 1;
+          return this.#breach(file.fid, `${changed} during its copy to dev${destid}`);
+        }
         if (!(await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds()))) {
           return { result: 'nofid' };
         }
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
         counts.made += 1;
+        this.copies.recorded(file.fid);
         on = [...on, destination];
       }
       verdict = evaluatePolicy(policy, input(on));
@@ -241,6 +274,44 @@ export class Replicator {
     );
     const preferred = usable.find((view) => view.device.devid === task.fromdevid);
     return preferred ?? usable[Math.floor(this.#random() * usable.length)];
+  }
+
+  /**
+   * The file row as it is now, against the one the copy was made for: undefined when
+   * unchanged, `gone` (deleted meanwhile), `renamed` (a rename, which is allowed: retried
+   * later), else what changed, which no command does.
+   */
+  async #fileChanged(file: FileRow): Promise<string | undefined> {
+    const now = await this.#services.meta.findFileByFid(file.fid);
+    if (!now) return 'gone';
+    if (now.fid !== file.fid || now.dmid !== file.dmid || now.length !== file.length) {
+      return (
+        `fid ${file.fid} (dmid ${file.dmid}, ${file.length} bytes) became ` +
+        `fid ${now.fid} (dmid ${now.dmid}, ${now.length} bytes)`
+      );
+    }
+    return now.key === file.key ? undefined : 'renamed';
+  }
+
+  /**
+   * A source or destination contradicting the metadata is a breach only while the
+   * metadata still says so: a fid deleted or moved meanwhile is an ordinary race.
+   */
+  async #stillRecorded(file: FileRow, side: 'source' | 'destination', devid: number) {
+    if (side === 'destination') return true;
+    const { meta } = this.#services;
+    const [now, devids] = await Promise.all([
+      meta.findFileByFid(file.fid),
+      meta.fileDevids(file.fid),
+    ]);
+    return now !== undefined && devids.includes(devid);
+  }
+
+  /** Logs and counts a broken invariant; the queue row waits for a later attempt. */
+  #breach(fid: number, detail: string): Outcome {
+    this.#services.logger?.error({ fid, detail }, `invariant violated: ${detail}`);
+    this.#services.countInvariantViolation?.();
+    return { result: 'policy_error', reason: `invariant violated: ${detail}` };
   }
 
   #classOf(snapshot: ClusterSnapshot, file: FileRow): ClassRow {

@@ -14,6 +14,8 @@ export type WorkerServices = Pick<
     // Fsck and rebalance: the injectors run on the tracker their settings name.
     | 'hostname'
   >;
+  /** Counts a broken invariant in the tracker's `invariant_violations` (the worker logs it). */
+  readonly countInvariantViolation?: () => void;
 };
 
 /** Runs `work` over `items` with at most `limit` in flight; resolves when all are done. */

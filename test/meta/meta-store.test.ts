@@ -69,6 +69,39 @@ for (const backend of backends()) {
       expect(await store.listClasses()).toEqual([]);
     });
 
+    it('keeps a class durability in mogile_class_option and drops it with the class', async () => {
+      const { store } = await fresh();
+      const { dmid } = await store.createDomain('d');
+      const safe = await store.createClass(dmid, 'safe', { mindevcount: 2, durability: 'sync' });
+      expect(safe.durability).toBe('sync');
+      expect((await store.createClass(dmid, 'fast', {})).durability).toBe('async');
+      expect(await store.findClass(dmid, 'safe')).toMatchObject({ durability: 'sync' });
+      await store.updateClass(dmid, safe.classid, { mindevcount: 3 });
+      expect(await store.findClass(dmid, 'safe')).toMatchObject({
+        mindevcount: 3,
+        durability: 'sync',
+      });
+      await store.updateClass(dmid, 2, { durability: 'sync' });
+      await store.updateClass(dmid, 2, { durability: 'sync' });
+      expect((await store.listClasses()).map((row) => [row.name, row.durability]).sort()).toEqual([
+        ['fast', 'sync'],
+        ['safe', 'sync'],
+      ]);
+      await store.updateClass(dmid, safe.classid, { durability: 'async' });
+      expect(await store.findClass(dmid, 'safe')).toMatchObject({ durability: 'async' });
+      // Deleting the class removes its option: a new class with its id starts as async.
+      await store.deleteClass(dmid, 2);
+      expect((await store.createClass(dmid, 'new', {}, 2)).durability).toBe('async');
+      expect(await store.findClass(dmid, 'new')).toMatchObject({ durability: 'async' });
+      await store.updateClass(dmid, 0, { durability: 'sync' });
+      await store.deleteClass(dmid, 1);
+      await store.deleteClass(dmid, 2);
+      await store.deleteDomain(dmid);
+      const again = await store.createDomain('d2');
+      expect(again.dmid).toBe(dmid);
+      expect((await store.createClass(again.dmid, 'default', {}, 0)).durability).toBe('async');
+    });
+
     it('creates hosts down, updates their fields and refuses duplicate names', async () => {
       const { store } = await fresh();
       const host = await store.createHost('h1', '10.0.0.1');

@@ -15,6 +15,7 @@ function downgradeStatements(backend: Backend): string[] {
   const common = [
     'DROP TABLE checksum',
     'DROP TABLE mogile_lease',
+    'DROP TABLE mogile_class_option',
     'DROP TABLE mogile_counter',
     'ALTER TABLE class DROP COLUMN hashtype',
     'ALTER TABLE file_to_queue DROP COLUMN arg',
@@ -69,6 +70,17 @@ for (const backend of backends()) {
       expect(await store.acquireLease('mgfs:reaper', 'me', 1, 10)).toBe(true);
     });
 
+    it('adds mogile_class_option when a tracker opens a database without it', async () => {
+      const url = await freshUrl();
+      await setupDatabase(url);
+      await backend.exec(url, ['DROP TABLE mogile_class_option']);
+      const store = await openMetaStore(url);
+      cleanups.push(() => store.close());
+      const { dmid } = await store.createDomain('d');
+      await store.createClass(dmid, 'safe', { durability: 'sync' });
+      expect(await store.findClass(dmid, 'safe')).toMatchObject({ durability: 'sync' });
+    });
+
     it('upgrades an older MogileFS database in place, keeping its data', async () => {
       const url = await freshUrl();
       await setupDatabase(url);
@@ -89,7 +101,12 @@ for (const backend of backends()) {
 
       const upgraded = await setupDatabase(url);
       expect(upgraded).toMatchObject({ state: 'old', version: 15, outcome: 'upgraded' });
-      expect(upgraded.missingTables).toEqual(['checksum', 'mogile_counter', 'mogile_lease']);
+      expect(upgraded.missingTables).toEqual([
+        'checksum',
+        'mogile_counter',
+        'mogile_lease',
+        'mogile_class_option',
+      ]);
       expect(upgraded.appliedSteps).toEqual(
         expect.arrayContaining(['add class.hashtype', 'add file_to_queue.arg']),
       );

@@ -23,6 +23,7 @@ for (const backend of backends()) {
           domain1class1mindevcount: '2',
           domain1class1replpolicy: 'MultipleHosts()',
           domain1class1hashtype: 'NONE',
+          domain1class1durability: 'async',
         });
         expect(await t.ok('delete_domain domain=photos')).toEqual({ domain: 'photos' });
         expect(await t.ok('get_domains')).toEqual({ domains: '0' });
@@ -96,6 +97,39 @@ for (const backend of backends()) {
         await t.ok('update_class domain=d&class=c&mindevcount=1&hashtype=NONE');
         expect(await t.ok('get_domains')).toMatchObject({ domain1class2hashtype: 'NONE' });
         expect(await t.ok('delete_class domain=d&class=c')).toEqual({ domain: 'd', class: 'c' });
+      });
+
+      it('keeps durability=sync|async per class and refuses other values', async () => {
+        const durability = async (name: string) => {
+          const domains = await t.ok('get_domains');
+          const [key] = Object.entries(domains).find(
+            ([k, v]) => /^domain\d+class\d+name$/.test(k) && v === name,
+          )!;
+          return domains[key.replace(/name$/, 'durability')];
+        };
+        await t.ok('create_domain domain=dur');
+        await t.ok('create_class domain=dur&class=safe&mindevcount=2&durability=sync');
+        await t.ok('create_class domain=dur&class=fast&mindevcount=2');
+        expect(await durability('fast')).toBe('async');
+        expect(await durability('safe')).toBe('sync');
+        // Changing another field keeps it; naming it changes it.
+        await t.ok('update_class domain=dur&class=safe&mindevcount=3');
+        expect(await durability('safe')).toBe('sync');
+        await t.ok('update_class domain=dur&class=safe&mindevcount=3&durability=async');
+        expect(await durability('safe')).toBe('async');
+        for (const bad of ['SYNC', 'yes', '1']) {
+          expect(
+            await t.err(`create_class domain=dur&class=x&mindevcount=2&durability=${bad}`),
+          ).toEqual({
+            code: 'bad_params',
+            text: `durability must be async or sync, not "${bad}"`,
+          });
+        }
+        // A class created again under a deleted one's id starts from the defaults.
+        await t.ok('update_class domain=dur&class=fast&mindevcount=2&durability=sync');
+        await t.ok('delete_class domain=dur&class=fast');
+        await t.ok('create_class domain=dur&class=again&mindevcount=2');
+        expect(await durability('again')).toBe('async');
       });
 
       it('validates in the original order', async () => {

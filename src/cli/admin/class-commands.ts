@@ -5,6 +5,7 @@ import { type AdminContext, adminCommand, integerOption, runAdmin } from './admi
 import { renderClasses, sortedDomains } from './domain-commands.js';
 
 const HASHTYPES = ['NONE', 'MD5', 'SHA-1'];
+const DURABILITIES = ['async', 'sync'];
 
 /** `mogile admin class add|modify|delete|list` (mogadm's `class`). */
 export function registerClassCommands(admin: Command): void {
@@ -52,13 +53,19 @@ function classOptions(command: Command): Command {
   return command
     .option('--mindevcount <n>', 'copies to keep (add: default 2)', integerOption(1))
     .option('--replpolicy <policy>', 'replication policy, e.g. "MultipleHosts(2)"')
-    .addOption(new Option('--hashtype <type>', 'checksum kept for each file').choices(HASHTYPES));
+    .addOption(new Option('--hashtype <type>', 'checksum kept for each file').choices(HASHTYPES))
+    .addOption(
+      new Option('--durability <mode>', 'sync: storing returns once the copies exist').choices(
+        DURABILITIES,
+      ),
+    );
 }
 
 function fieldsFrom(ctx: AdminContext): Omit<ClassOptions, 'mindevcount'> {
   return {
     replpolicy: ctx.options['replpolicy'] as string | undefined,
     hashtype: ctx.options['hashtype'] as string | undefined,
+    durability: ctx.options['durability'] as ClassOptions['durability'],
   };
 }
 
@@ -72,9 +79,12 @@ async function modifyClass(ctx: AdminContext, domain?: string, name?: string): P
   if (
     mindevcount === undefined &&
     fields.replpolicy === undefined &&
-    fields.hashtype === undefined
+    fields.hashtype === undefined &&
+    fields.durability === undefined
   ) {
-    throw new AdminUsageError('nothing to change: give --mindevcount, --replpolicy or --hashtype');
+    throw new AdminUsageError(
+      'nothing to change: give --mindevcount, --replpolicy, --hashtype or --durability',
+    );
   }
   if (mindevcount === undefined) {
     const current = (await ctx.admin.getDomains())

@@ -19,6 +19,7 @@ export function domainClasses(
     mindevcount: defaultMindevcount,
     replpolicy: null,
     hashtype: null,
+    durability: 'async',
   };
   return [synthesized, ...stored];
 }

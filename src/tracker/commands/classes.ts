@@ -1,4 +1,10 @@
-import { type ClassFields, type ClassRow, MetaDuplicateError } from '../../meta/index.js';
+import {
+  CLASS_DURABILITIES,
+  type ClassDurability,
+  type ClassFields,
+  type ClassRow,
+  MetaDuplicateError,
+} from '../../meta/index.js';
 import { MogileError } from '../../protocol/errors.js';
 import type { CommandContext, CommandHandler, ReplyArgs, RequestArgs } from '../command.js';
 import { isTruthy } from '../command.js';
@@ -11,7 +17,10 @@ interface ClassRequest {
   readonly fields: ClassFields;
 }
 
-/** Validates in the original's order: domain, class, mindevcount, replpolicy, hashtype (§6.4). */
+/**
+ * Validates in the original's order: domain, class, mindevcount, replpolicy, hashtype
+ * (§6.4), then our `durability` (docs/protocol-extensions.md).
+ */
 function readClassRequest(args: RequestArgs): ClassRequest {
   const domain = requireArg(args, 'domain', 'no_domain');
   const name = requireArg(args, 'class', 'no_class');
@@ -42,6 +51,16 @@ function readClassRequest(args: RequestArgs): ClassRequest {
       if (id === undefined) throw new MogileError('invalid_hashtype');
       fields.hashtype = id;
     }
+  }
+  const durability = args.get('durability');
+  if (durability !== undefined && durability !== '') {
+    if (!(CLASS_DURABILITIES as readonly string[]).includes(durability)) {
+      throw new MogileError(
+        'bad_params',
+        `durability must be ${CLASS_DURABILITIES.join(' or ')}, not "${durability}"`,
+      );
+    }
+    fields.durability = durability as ClassDurability;
   }
   return { domain, name, fields };
 }

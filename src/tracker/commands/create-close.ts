@@ -14,6 +14,7 @@ import { unsignedUrl } from '../url-signer.js';
 import { byteLength, hashtypeId, hashtypeName, leadingInteger } from './args.js';
 import { domainClasses } from './class-list.js';
 import { checkDomain } from './domain-check.js';
+import { awaitClassCopies } from './sync-durability.js';
 import { type ClientChecksum, parseChecksumArg, readNodeDigest } from './upload-checksum.js';
 
 interface CloseRequest {
@@ -92,6 +93,7 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
     if (error instanceof MetaDuplicateError) throw new MogileError('fid_exists');
     throw error;
   }
+  if (classRow?.durability === 'sync') await awaitClassCopies(request.fid, classRow, ctx);
   return {};
 }
 

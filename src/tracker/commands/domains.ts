@@ -46,6 +46,7 @@ async function getDomains(_args: RequestArgs, ctx: CommandContext): Promise<Repl
       reply[`${classPrefix}mindevcount`] = row.mindevcount;
       reply[`${classPrefix}replpolicy`] = row.replpolicy || 'MultipleHosts()';
       reply[`${classPrefix}hashtype`] = hashtypeName(row.hashtype);
+      reply[`${classPrefix}durability`] = row.durability;
     }
   }
   return reply;

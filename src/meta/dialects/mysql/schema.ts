@@ -117,4 +117,10 @@ export const MYSQL_SCHEMA: readonly string[] = [
      name VARCHAR(50) NOT NULL PRIMARY KEY,
      holder VARCHAR(255) NOT NULL,
      expires_at BIGINT NOT NULL) ${TABLE}`,
+  // Per-class settings of ours; a class without a row is `durability=async`.
+  `CREATE TABLE IF NOT EXISTS mogile_class_option (
+     dmid SMALLINT UNSIGNED NOT NULL,
+     classid TINYINT UNSIGNED NOT NULL,
+     durability VARCHAR(10) NOT NULL,
+     PRIMARY KEY (dmid, classid)) ${TABLE}`,
 ];

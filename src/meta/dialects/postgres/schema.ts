@@ -116,4 +116,10 @@ export const POSTGRES_SCHEMA: readonly string[] = [
      name VARCHAR(50) NOT NULL PRIMARY KEY,
      holder VARCHAR(255) NOT NULL,
      expires_at BIGINT NOT NULL)`,
+  // Per-class settings of ours; a class without a row is `durability=async`.
+  `CREATE TABLE IF NOT EXISTS mogile_class_option (
+     dmid SMALLINT NOT NULL,
+     classid SMALLINT NOT NULL,
+     durability VARCHAR(10) NOT NULL,
+     PRIMARY KEY (dmid, classid))`,
 ];
