@@ -51,7 +51,6 @@ const FID_BLOCK_SIZE = 64;
 export class KyselyMetaStore implements MetaStore {
   readonly #adapter: DialectAdapter;
   readonly #db: Kysely<Database>;
-
   readonly #fids = new FidBlock(() =>
     this.#write(() =>
       this.#db.transaction().execute((trx) => reserveFidBlock(trx, FID_BLOCK_SIZE)),
