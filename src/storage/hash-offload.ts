@@ -77,7 +77,7 @@ function backlogOf(session: Session): number {
 /**
  * Hashes large uploads on two worker threads, MD5 on one and SHA-1 on the other, so the
  * event loop that receives the body never stalls on hashing and the two digests run in
- * parallel. Each batch is copied once into shared memory that both workers read.
+ * parallel.
  */
 export class HashOffload {
   readonly #workers = new Map<HashAlgorithm, Worker>();
@@ -98,19 +98,23 @@ export class HashOffload {
         return backlogOf(session);
       },
       update(buffers) {
-        // One copy into shared memory: both workers read it, and the caller's buffers can
-        // be reused (or still be written to disk) at once.
+        // Each worker gets its own copy, transferred: the caller's buffers can be reused (or
+        // still be written to disk) at once, and each copy is freed as soon as its worker is
+        // done with it, so memory stays bounded by the backlog.
         let total = 0;
         for (const buffer of buffers) total += buffer.length;
-        const data = new Uint8Array(new SharedArrayBuffer(total));
-        let offset = 0;
-        for (const buffer of buffers) {
-          data.set(buffer, offset);
-          offset += buffer.length;
+        for (const worker of workers) {
+          const data = new Uint8Array(total);
+          let offset = 0;
+          for (const buffer of buffers) {
+            data.set(buffer, offset);
+            offset += buffer.length;
+          }
+          const message: HashRequest = { op: 'update', id, data };
+          worker.postMessage(message, [data.buffer as ArrayBuffer]);
         }
         session.pending.md5 += total;
         session.pending.sha1 += total;
-        post({ op: 'update', id, data });
       },
       whenBacklogAtMost(bytes) {
         if (backlogOf(session) <= bytes) return Promise.resolve();
