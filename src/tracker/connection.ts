@@ -66,6 +66,12 @@ export class ClientConnection {
   #idleTimer: NodeJS.Timeout | undefined;
   /** When the last reply went out: a client reading replies is not abandoning requests. */
   #lastReplyAtMs = 0;
+  /**
+   * When input was last read, or reading resumed after a pause: a pipelining client whose
+   * lines arrive in several chunks, or wait in the socket while we paused, is not silent.
+   */
+  #lastInputAtMs = 0;
+  #inputEnded = false;
   #stallTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -80,6 +86,12 @@ export class ClientConnection {
     socket.once('close', () => this.#onClose());
     socket.on('error', (error) => options.logger.debug({ err: error }, 'client socket error'));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A client that half-closes after its last request (`nc`, a script piping requests in)
+    // still gets every reply; the connection closes once they are written.
+    socket.once('end', () => {
+      this.#inputEnded = true;
+      this.#endIfSettled();
+    });
     socket.on('drain', () => this.#onDrain());
     this.#armIdleTimer();
   }
@@ -135,6 +147,7 @@ export class ClientConnection {
         return;
       }
     }
+    this.#lastInputAtMs = receivedAtMs;
     if (this.#lines.length >= MAX_QUEUED_LINES) this.#socket.pause();
     this.#pump();
   }
@@ -149,7 +162,8 @@ export class ClientConnection {
     if (limitMs <= 0 || line.toString('latin1').trim() === '') return false;
     const oldest = this.#slots[0] ?? this.#lines[0];
     if (!oldest) return false;
-    const silentMs = receivedAtMs - Math.max(oldest.receivedAtMs, this.#lastReplyAtMs);
+    const lastActivityMs = Math.max(oldest.receivedAtMs, this.#lastReplyAtMs, this.#lastInputAtMs);
+    const silentMs = receivedAtMs - lastActivityMs;
     if (silentMs < limitMs) return false;
     this.#options.logger.warn(
       { clientIp: this.clientIp, silentMs: Math.round(silentMs), unanswered: this.#slots.length },
@@ -179,6 +193,7 @@ export class ClientConnection {
       this.#start(this.#lines.shift()!);
     }
     if (this.#lines.length < MAX_QUEUED_LINES && !this.#draining && this.#socket.isPaused()) {
+      this.#lastInputAtMs = performance.now();
       this.#socket.resume();
     }
   }
@@ -277,7 +292,8 @@ export class ClientConnection {
   }
 
   #endIfSettled(): void {
-    if (!this.#draining || this.#slots.length > 0) return;
+    if (!(this.#draining || this.#inputEnded)) return;
+    if (this.#slots.length > 0 || this.#lines.length > 0) return;
     this.#closeGently();
   }
 

@@ -34,7 +34,7 @@ export class TrackerServer {
   /** Listens on one address; resolves with the bound address (port 0 picks one). */
   async listen(address: ListenAddress): Promise<ListenAddress> {
     if (this.#closing) throw new Error('the tracker server is closing');
-    const server = createServer({ noDelay: true }, (socket) => {
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       const connection = new ClientConnection(socket, this.#options);
       this.#connections.add(connection);
       void connection.closed.then(() => this.#connections.delete(connection));

@@ -109,6 +109,11 @@ export class TrackerConnection {
     this.#socket.destroy();
   }
 
+  /** Drops the connection with a reset, as a client that crashed or gave up does. */
+  reset(): void {
+    this.#socket.resetAndDestroy();
+  }
+
   #nextEvent(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
