@@ -95,7 +95,10 @@ const READ_COMMANDS: ReadonlySet<string> = new Set([
   'get_classes',
   'server_setting',
   'server_settings',
-  'stats',
+  'mogile_stats',
+  'fsck_getlog',
+  'rebalance_status',
+  'rebalance_test',
   'noop',
   'test',
 ]);
