@@ -42,7 +42,7 @@ async function runSetupDb(options: SetupDbOptions): Promise<number> {
     ...(options.dbUser !== undefined && { user: options.dbUser }),
     ...(options.dbPass !== undefined && { password: options.dbPass }),
   };
-  const adapter = adapterFor(url, credentials);
+  const adapter = await adapterFor(url, credentials);
   let plan: SetupPlan;
   try {
     plan = await planSetup(adapter);

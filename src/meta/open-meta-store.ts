@@ -1,6 +1,4 @@
 import type { DialectAdapter } from './dialect-adapter.js';
-import { createMysqlAdapter } from './dialects/mysql/mysql-adapter.js';
-import { createPostgresAdapter } from './dialects/postgres/postgres-adapter.js';
 import { createSqliteAdapter } from './dialects/sqlite/sqlite-adapter.js';
 import { MetaSchemaError } from './errors.js';
 import { ensureHighWaterRow } from './fid-allocation.js';
@@ -30,9 +28,10 @@ export interface OpenOptions {
 
 /**
  * Picks the engine for a database URL: `sqlite:PATH`, `postgres://…` (or
- * `postgresql://…`), `mysql://…` (or `mariadb://…`).
+ * `postgresql://…`), `mysql://…` (or `mariadb://…`). The PostgreSQL and MySQL drivers
+ * are loaded only when used, so a tracker on SQLite does not carry them in memory.
  */
-export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapter {
+export async function adapterFor(url: string, options: OpenOptions = {}): Promise<DialectAdapter> {
   const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
   if (sqlite) {
     return createSqliteAdapter({
@@ -49,8 +48,14 @@ export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapt
     statementTimeoutMs: options.statementTimeoutMs,
     onQuery: options.onQuery,
   };
-  if (/^postgres(ql)?:\/\//i.test(url)) return createPostgresAdapter(server);
-  if (/^(mysql|mariadb):\/\//i.test(url)) return createMysqlAdapter(server);
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const { createPostgresAdapter } = await import('./dialects/postgres/postgres-adapter.js');
+    return createPostgresAdapter(server);
+  }
+  if (/^(mysql|mariadb):\/\//i.test(url)) {
+    const { createMysqlAdapter } = await import('./dialects/mysql/mysql-adapter.js');
+    return createMysqlAdapter(server);
+  }
   throw new MetaSchemaError(
     `unsupported database URL "${url}": expected sqlite:PATH, postgres://… or mysql://…`,
   );
@@ -61,7 +66,7 @@ export function adapterFor(url: string, options: OpenOptions = {}): DialectAdapt
  * version 17 is used as it is; anything else is refused with what was found.
  */
 export async function openMetaStore(url: string, options: OpenOptions = {}): Promise<MetaStore> {
-  const adapter = adapterFor(url, options);
+  const adapter = await adapterFor(url, options);
   try {
     await prepareSchema(adapter, options);
     await ensureHighWaterRow(adapter.db);

@@ -72,7 +72,7 @@ export async function planSetup(adapter: DialectAdapter): Promise<SetupPlan> {
  * schema_version 17. Nothing is ever dropped; running it twice changes nothing.
  */
 export async function setupDatabase(url: string, options: OpenOptions = {}): Promise<SetupResult> {
-  const adapter = adapterFor(url, options);
+  const adapter = await adapterFor(url, options);
   try {
     const plan = await planSetup(adapter);
     await adapter.createSchema();

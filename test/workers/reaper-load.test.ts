@@ -56,7 +56,7 @@ describe.each(backends())('reaper load on $name', (backend) => {
       onQuery: (event: QueryEvent) =>
         statements.push({ sql: event.sql, parameters: event.parameters, atMs: virtualMs }),
     });
-    raw = adapterFor(fresh.url);
+    raw = await adapterFor(fresh.url);
     db = raw.db;
     const host = await meta.createHost('s1', '127.0.0.1', { status: 'alive', httpPort: 7500 });
     for (const devid of [1, 2, 3]) {
