@@ -1,6 +1,6 @@
 /**
  * Storage node vs. a plain node:http file server with the same durability
- * (bench/lib/plain-server.mjs), side by side on this machine:
+ * (src/cli/bench/raw-file-server.ts, the same yardstick as `mogile bench`), side by side on this machine:
  *   - 64 MiB PUT and GET throughput (target: mogile >= 90% of plain)
  *   - 4 KiB PUT and GET at concurrency 8 and 32 (target: >= 80% of plain's request rate)
  *   - RSS of the node while a 1 GiB file streams in and out (target: flat)
@@ -34,7 +34,7 @@ async function startServer(name: 'plain' | 'mogile'): Promise<Server> {
   mkdirSync(join(docroot, 'dev1'));
   const args =
     name === 'plain'
-      ? [join(ROOT, 'bench', 'lib', 'plain-server.mjs'), docroot]
+      ? [join(ROOT, 'dist', 'cli', 'bench', 'raw-file-server.js'), docroot]
       : [
           join(ROOT, 'dist', 'cli', 'main.js'),
           'storage',
