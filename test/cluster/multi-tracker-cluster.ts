@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { waitForWriteable } from '../helpers/cluster.js';
 import type { Backend } from '../helpers/meta-backends.js';
 import { TrackerConnection } from '../helpers/tracker-connection.js';
 import { type SpawnedTracker, spawnTracker } from '../helpers/tracker-process.js';
@@ -80,22 +81,6 @@ export async function startMultiTrackerCluster(
     await stop();
     throw error;
   }
-}
-
-async function waitForWriteable(
-  ok: (line: string) => Promise<Record<string, string>>,
-  count: number,
-): Promise<void> {
-  for (let round = 0; round < 50; round++) {
-    // clear_cache reloads the cluster view and runs a monitor round before it replies.
-    await ok('clear_cache');
-    const devices = await ok('get_devices');
-    const ready = Object.entries(devices).filter(
-      ([name, value]) => name.endsWith('_observed_state') && value === 'writeable',
-    ).length;
-    if (ready === count) return;
-  }
-  throw new Error('devices never became writeable');
 }
 
 /** create_open + PUT + create_close on one tracker connection; returns the fid. */

@@ -111,7 +111,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
 }
 
-async function waitForWriteable(
+/** Waits until a tracker's monitor sees `count` devices writeable with known usage. */
+export async function waitForWriteable(
   ok: (line: string) => Promise<Record<string, string>>,
   count: number,
 ): Promise<void> {
