@@ -107,4 +107,38 @@ describe('replication', () => {
       expect(copyBytes(cluster, devid, fid)?.toString()).toBe('outlives its disk');
     }
   }, 30_000);
+
+  it('brings every file back to its count after a node is killed and its devices marked dead', async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => unique(`node-loss-${i}`));
+    const fids = new Map<string, number>();
+    for (const key of keys) fids.set(key, await storeFile(cluster, 'two', key, `body of ${key}`));
+    const before = new Map<string, number[]>();
+    for (const key of keys) before.set(key, await copiesReach(key, 2));
+    // The node holding the most copies goes down hard.
+    const victim = [...cluster.nodes].sort(
+      (a, b) =>
+        [...before.values()].flat().filter((devid) => cluster.deviceNode.get(devid) === b).length -
+        [...before.values()].flat().filter((devid) => cluster.deviceNode.get(devid) === a).length,
+    )[0]!;
+    await victim.stop('SIGKILL');
+    const host = cluster.nodes.indexOf(victim) + 1;
+    const lost = [...cluster.deviceNode]
+      .filter(([, node]) => node === victim)
+      .map(([devid]) => devid);
+    for (const devid of lost) {
+      await cluster.ok(`set_state host=s${host}&device=${devid}&state=dead`);
+    }
+    for (const key of keys) {
+      const after = await eventually(cluster, async () => {
+        const devids = await fileDevids(cluster, key);
+        return devids.length === 2 && devids.every((devid) => !lost.includes(devid))
+          ? devids
+          : undefined;
+      });
+      expect(nodesOf(after).size).toBe(2);
+      for (const devid of after) {
+        expect(copyBytes(cluster, devid, fids.get(key)!)?.toString()).toBe(`body of ${key}`);
+      }
+    }
+  }, 60_000);
 });
