@@ -1,7 +1,14 @@
 import type { Selectable, Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
 import { type Db, engineOf, insertIgnoring } from './query-helpers.js';
-import type { CommittedFile, FidQueues, FileRow, StoredChecksum, TempfileRow } from './rows.js';
+import type {
+  CommittedFile,
+  FidQueues,
+  FileRow,
+  LocatedFile,
+  StoredChecksum,
+  TempfileRow,
+} from './rows.js';
 import type { Database } from './tables.js';
 
 /** The file-lifecycle queries of the store (spec metadata-schema.md §2). */
@@ -14,6 +21,45 @@ export async function findFile(db: Db, dmid: number, key: string): Promise<FileR
     .where('dkey', '=', key)
     .executeTakeFirst();
   return row && toFileRow(row);
+}
+
+/**
+ * A key's file row with its checksum and the devices holding it, in one statement: the
+ * read path (`get_paths`) needs all three for every request.
+ */
+export async function locateFile(
+  db: Db,
+  dmid: number,
+  key: string,
+): Promise<LocatedFile | undefined> {
+  const rows = await db
+    .selectFrom('file as f')
+    .leftJoin('checksum as c', 'c.fid', 'f.fid')
+    .leftJoin('file_on as o', 'o.fid', 'f.fid')
+    .select([
+      'f.fid',
+      'f.dmid',
+      'f.dkey',
+      'f.length',
+      'f.classid',
+      'f.devcount',
+      'c.hashtype',
+      'c.checksum',
+      'o.devid',
+    ])
+    .where('f.dmid', '=', dmid)
+    .where('f.dkey', '=', key)
+    .execute();
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    file: toFileRow(first),
+    ...(first.hashtype !== null &&
+      first.checksum !== null && {
+        checksum: { hashtype: first.hashtype, digest: new Uint8Array(first.checksum) },
+      }),
+    devids: rows.flatMap((row) => (row.devid === null ? [] : [row.devid])),
+  };
 }
 
 export async function findFileByFid(db: Db, fid: number): Promise<FileRow | undefined> {

@@ -36,6 +36,7 @@ import type {
   FileRow,
   HostFields,
   HostRow,
+  LocatedFile,
   NewDevice,
   StoredChecksum,
   TempfileRow,
@@ -374,6 +375,10 @@ export class KyselyMetaStore implements MetaStore {
         return fid;
       }),
     );
+  }
+
+  locateFile(dmid: number, key: string): Promise<LocatedFile | undefined> {
+    return files.locateFile(this.#db, dmid, key);
   }
 
   findFile(dmid: number, key: string): Promise<FileRow | undefined> {

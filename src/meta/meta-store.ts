@@ -21,6 +21,7 @@ import type {
   FileRow,
   HostFields,
   HostRow,
+  LocatedFile,
   NewDevice,
   StoredChecksum,
   TempfileRow,
@@ -85,6 +86,8 @@ export interface MetaStore {
   reserveTempfile(tempfile: NewTempfile): Promise<number>;
 
   findFile(dmid: number, key: string): Promise<FileRow | undefined>;
+  /** The file with its checksum and holding devices, in one round trip. */
+  locateFile(dmid: number, key: string): Promise<LocatedFile | undefined>;
   findFileByFid(fid: number): Promise<FileRow | undefined>;
   /** Devices with a `file_on` row for the fid, in database order. */
   fileDevids(fid: number): Promise<number[]>;

@@ -137,3 +137,10 @@ export interface FidQueues {
     readonly arg: string | null;
   }[];
 }
+
+/** A file with what reading it needs: its checksum and the devices holding copies. */
+export interface LocatedFile {
+  readonly file: FileRow;
+  readonly checksum?: StoredChecksum;
+  readonly devids: readonly number[];
+}

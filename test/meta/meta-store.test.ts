@@ -197,6 +197,11 @@ for (const backend of backends()) {
       expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 2 });
+      expect(await store.locateFile(1, 'k')).toMatchObject({
+        file: { fid, key: 'k', devcount: 2 },
+        devids: expect.arrayContaining([1, 2]),
+      });
+      expect(await store.locateFile(1, 'nope')).toBeUndefined();
       await store.deleteFile(fid, 7);
       expect(await store.addFileCopy(fid, 3, 8)).toBe(false);
       expect((await store.fidQueues(fid)).delete).toBeDefined();

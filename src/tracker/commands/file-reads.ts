@@ -14,13 +14,21 @@ async function findKeyFile(args: RequestArgs, ctx: CommandContext) {
   const { domain, snapshot } = await checkDomain(args, ctx);
   const key = checkKey(args);
   const file = await ctx.services.meta.findFile(domain.dmid, key);
+  return { domain, snapshot, key, file: checkFoundFile(file, domain, key) };
+}
+
+function checkFoundFile(
+  file: FileRow | undefined,
+  domain: { dmid: number; name: string },
+  key: string,
+): FileRow {
   if (!file) throw new MogileError('unknown_key');
   if (file.dmid !== domain.dmid || file.key !== key) {
     throw new InvariantError(
       `lookup of ${domain.name}/${key} returned fid ${file.fid} of dmid ${file.dmid} key ${file.key}`,
     );
   }
-  return { domain, snapshot, key, file };
+  return file;
 }
 
 /**
@@ -29,8 +37,12 @@ async function findKeyFile(args: RequestArgs, ctx: CommandContext) {
  * and adds the file's `length` and `checksum`.
  */
 async function getPaths(args: RequestArgs, ctx: CommandContext): Promise<ReplyArgs> {
-  const { domain, snapshot, key, file } = await findKeyFile(args, ctx);
-  const devids = await ctx.services.meta.fileDevids(file.fid);
+  const { domain, snapshot } = await checkDomain(args, ctx);
+  const key = checkKey(args);
+  // One round trip for the file, its checksum and its copies: this is the hot read path.
+  const located = await ctx.services.meta.locateFile(domain.dmid, key);
+  const file = checkFoundFile(located?.file, domain, key);
+  const devids = located!.devids;
   const wanted = Math.max(2, leadingInteger(args.get('pathcount')) ?? 2);
   const paths = await orderReadPaths(file, devids, snapshot, ctx, {
     verify: !isTruthy(args.get('noverify')),
@@ -40,7 +52,7 @@ async function getPaths(args: RequestArgs, ctx: CommandContext): Promise<ReplyAr
   const reply: Record<string, string | number> = { paths: paths.length };
   for (const [i, path] of paths.entries()) reply[`path${i + 1}`] = path;
   // Length and checksum let a client verify what it reads without a second request.
-  const checksum = await ctx.services.meta.getChecksum(file.fid);
+  const checksum = located!.checksum;
   return {
     ...reply,
     domain: domain.name,
