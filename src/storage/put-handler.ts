@@ -148,6 +148,13 @@ async function receiveBody(
  */
 function streamInto(req: IncomingMessage, sink: DigestFileSink): Promise<void> {
   return new Promise((resolve, reject) => {
+    // The client may have gone while the temp file was being created: its 'close' has
+    // fired already and will not fire again.
+    if (!req.complete && (req.destroyed || req.closed)) {
+      sink.destroy();
+      reject(new ClientGone('client went away'));
+      return;
+    }
     const onClose = () => {
       if (!req.complete) {
         sink.destroy();
