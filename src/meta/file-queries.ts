@@ -279,7 +279,7 @@ export function toFileRow(row: Selectable<Database['file']>): FileRow {
   };
 }
 
-function toTempfileRow(row: Selectable<Database['tempfile']>): TempfileRow {
+export function toTempfileRow(row: Selectable<Database['tempfile']>): TempfileRow {
   return {
     fid: row.fid,
     dmid: row.dmid,

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { saveChecksum } from './file-queries.js';
+import { saveChecksum, toTempfileRow } from './file-queries.js';
 import type { Db } from './query-helpers.js';
 import { engineOf, insertIgnoring } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
@@ -172,14 +172,7 @@ export async function staleTempfiles(
     .orderBy('fid')
     .limit(limit)
     .execute();
-  return rows.map((row) => ({
-    fid: row.fid,
-    dmid: row.dmid,
-    classid: row.classid,
-    key: row.dkey,
-    devids: row.devids,
-    createdSeconds: row.createtime,
-  }));
+  return rows.map(toTempfileRow);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { FsckTargets } from '../meta/fsck-queries.js';
+import { numberSetting } from './numeric-setting.js';
 import type { WorkerServices } from './worker-services.js';
 
 export interface FsckInjectorStats {
@@ -47,15 +48,6 @@ export class FsckInjector {
     await meta.setSetting('fsck_highest_fid_checked', String(lastFid));
     return { queued, finished: 0 };
   }
-}
-
-function numberSetting(
-  settings: ReadonlyMap<string, string>,
-  key: string,
-  fallback: number,
-): number {
-  const value = Number.parseInt(settings.get(key) ?? '', 10);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
 /** The targets `fsck_start` stored (src/tracker/commands/fsck.ts). */

@@ -1,5 +1,6 @@
 import type { DeviceFid, RebalanceItem } from '../meta/rebalance-queries.js';
 import { deviceViews } from '../tracker/device-selection.js';
+import { numberSetting } from './numeric-setting.js';
 import { rebalanceDestinations } from './rebalance-devices.js';
 import {
   formatRebalanceState,
@@ -210,13 +211,4 @@ export class RebalanceInjector {
   async #save(state: RebalanceState): Promise<void> {
     await this.#services.meta.setSetting('rebal_state', formatRebalanceState(state));
   }
-}
-
-function numberSetting(
-  settings: ReadonlyMap<string, string>,
-  key: string,
-  fallback: number,
-): number {
-  const value = Number.parseInt(settings.get(key) ?? '', 10);
-  return Number.isFinite(value) && value >= 0 ? value : fallback;
 }
