@@ -1,4 +1,4 @@
-import { writev } from 'node:fs';
+import { fdatasync, writev } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { BodyDigest, BodyHasher } from './hash-offload.js';
 
@@ -7,6 +7,12 @@ const HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
 /** Hashing may lag the disk by this much before the sink stops taking data. */
 const MAX_HASH_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * After this many bytes, written data is flushed in the background while the rest arrives,
+ * so the fsync that follows the last byte has little left to wait for.
+ */
+const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;
 
 /**
  * The sink of a PUT: writes the body into an open file at consecutive positions and
@@ -19,6 +25,9 @@ export class DigestFileSink extends Writable {
   readonly #hasher: BodyHasher;
   #position: number;
   #bytesWritten = 0;
+  #unflushedBytes = 0;
+  /** The background flush in flight, if any; finish and destroy wait for it. */
+  #flushing: Promise<void> | undefined;
 
   constructor(fd: number, hasher: BodyHasher, startPosition = 0) {
     super({ highWaterMark: HIGH_WATER_MARK_BYTES, decodeStrings: true });
@@ -50,9 +59,29 @@ export class DigestFileSink extends Writable {
     );
   }
 
+  override _final(callback: (error?: Error | null) => void): void {
+    // The file descriptor is closed after 'finish': no flush may still be using it.
+    if (this.#flushing) this.#flushing.then(() => callback());
+    else callback();
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (error) this.#hasher.abandon();
-    callback(error);
+    if (this.#flushing) this.#flushing.then(() => callback(error));
+    else callback(error);
+  }
+
+  #flushEarly(written: number): void {
+    this.#unflushedBytes += written;
+    if (this.#flushing || this.#unflushedBytes < EARLY_FLUSH_BYTES) return;
+    this.#unflushedBytes = 0;
+    // Best effort: the commit's own fsync is what makes the file durable.
+    this.#flushing = new Promise((resolve) => {
+      fdatasync(this.#fd, () => {
+        this.#flushing = undefined;
+        resolve();
+      });
+    });
   }
 
   #writeBatch(buffers: Buffer[], callback: (e?: Error) => void): void {
@@ -63,6 +92,7 @@ export class DigestFileSink extends Writable {
     writeFully(this.#fd, buffers, position, (error) => {
       if (error) return callback(error);
       this.#bytesWritten += total;
+      this.#flushEarly(total);
       if (this.#hasher.backlogBytes <= MAX_HASH_BACKLOG_BYTES) return callback();
       this.#hasher.whenBacklogAtMost(MAX_HASH_BACKLOG_BYTES / 2).then(() => callback());
     });

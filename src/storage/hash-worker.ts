@@ -1,14 +1,12 @@
 /**
- * Worker-thread side of hash-offload.ts: hashes upload bodies with one algorithm (MD5 on
- * one worker, SHA-1 on another) so the event loop that receives them never stalls on
- * hashing. Messages of one session arrive in order; every update is acknowledged so the
- * sender can bound what is in flight.
+ * Worker-thread side of hash-offload.ts: computes the MD5 of upload bodies so the event
+ * loop that receives them never waits for it. Messages of one session arrive in order;
+ * every update is acknowledged so the sender can bound what is in flight.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
-import type { HashAlgorithm, HashReply, HashRequest } from './hash-offload.js';
+import { parentPort } from 'node:worker_threads';
+import type { HashReply, HashRequest } from './hash-offload.js';
 
-const algorithm = (workerData as { algorithm: HashAlgorithm }).algorithm;
 const sessions = new Map<number, Hash>();
 const port = parentPort!;
 
@@ -17,16 +15,16 @@ port.on('message', (message: HashRequest) => {
     sessions.delete(message.id);
     return;
   }
-  let hash = sessions.get(message.id);
-  if (!hash) {
-    hash = createHash(algorithm);
-    sessions.set(message.id, hash);
+  let md5 = sessions.get(message.id);
+  if (!md5) {
+    md5 = createHash('md5');
+    sessions.set(message.id, md5);
   }
   if (message.op === 'update') {
-    hash.update(message.data);
+    md5.update(message.data);
     port.postMessage({ op: 'ack', id: message.id, bytes: message.data.length } satisfies HashReply);
     return;
   }
   sessions.delete(message.id);
-  port.postMessage({ op: 'digest', id: message.id, digest: hash.digest() } satisfies HashReply);
+  port.postMessage({ op: 'digest', id: message.id, md5: md5.digest() } satisfies HashReply);
 });

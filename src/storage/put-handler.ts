@@ -124,6 +124,9 @@ async function receiveBody(
     await streamInto(req, sink);
   } catch (error) {
     hasher.abandon();
+    // A background flush may still hold the descriptor until the sink has closed.
+    sink.destroy();
+    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
     await file.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     ctx.stats.bytesIn(sink.bytesWritten);
