@@ -1,6 +1,6 @@
 import type { Selectable, Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
-import { type Db, engineOf, insertIgnoring } from './query-helpers.js';
+import { type Db, engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import type {
   CommittedFile,
   FidQueues,
@@ -27,12 +27,8 @@ export async function findFile(db: Db, dmid: number, key: string): Promise<FileR
  * A key's file row with its checksum and the devices holding it, in one statement: the
  * read path (`get_paths`) needs all three for every request.
  */
-export async function locateFile(
-  db: Db,
-  dmid: number,
-  key: string,
-): Promise<LocatedFile | undefined> {
-  const rows = await db
+const locateFileQuery = reusableQuery((db: Db, dmid: number, key: string) =>
+  db
     .selectFrom('file as f')
     .leftJoin('checksum as c', 'c.fid', 'f.fid')
     .leftJoin('file_on as o', 'o.fid', 'f.fid')
@@ -48,8 +44,15 @@ export async function locateFile(
       'o.devid',
     ])
     .where('f.dmid', '=', dmid)
-    .where('f.dkey', '=', key)
-    .execute();
+    .where('f.dkey', '=', key),
+);
+
+export async function locateFile(
+  db: Db,
+  dmid: number,
+  key: string,
+): Promise<LocatedFile | undefined> {
+  const rows = await locateFileQuery(db, dmid, key);
   const first = rows[0];
   if (!first) return undefined;
   return {

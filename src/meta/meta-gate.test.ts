@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyDbError,
-  MetaBusyError,
-  MetaConnectionError,
-  MetaGate,
-  runInDbScope,
-} from './meta-gate.js';
+import { classifyDbError, MetaBusyError, MetaConnectionError, MetaGate } from './meta-gate.js';
 
 /** A call that stays running until `finish()`. */
 function held() {
@@ -16,15 +10,17 @@ function held() {
   return { call: () => done, finish };
 }
 
-const inRequest = <T>(work: () => Promise<T>, signal?: AbortSignal) =>
-  runInDbScope({ deadlineMs: performance.now() + 10_000, ...(signal && { signal }) }, work);
+const request = (signal?: AbortSignal) => ({
+  deadlineMs: performance.now() + 10_000,
+  ...(signal && { signal }),
+});
 
 describe('MetaGate', () => {
   it('lets a waiting call in when a slot frees', async () => {
     const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
     const first = held();
-    const running = inRequest(() => gate.run(first.call));
-    const second = inRequest(() => gate.run(async () => 'second'));
+    const running = gate.run(first.call, request());
+    const second = gate.run(async () => 'second', request());
     expect(gate.waiting).toBe(1);
     first.finish();
     await running;
@@ -36,13 +32,9 @@ describe('MetaGate', () => {
     const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
     const controller = new AbortController();
     let started = false;
-    const call = inRequest(
-      () =>
-        gate.run(async () => {
-          started = true;
-        }),
-      controller.signal,
-    );
+    const call = gate.run(async () => {
+      started = true;
+    }, request(controller.signal));
     controller.abort(new Error('deadline'));
     await expect(call).rejects.toThrow('deadline');
     expect(started).toBe(false);
@@ -52,9 +44,9 @@ describe('MetaGate', () => {
   it('refuses at once past the queue limit, and after the wait bound', async () => {
     const gate = new MetaGate({ size: 1, queueLimit: 1, queueTimeoutMs: 50 });
     const first = held();
-    const running = inRequest(() => gate.run(first.call));
-    const waiting = inRequest(() => gate.run(async () => 'late'));
-    await expect(inRequest(() => gate.run(async () => 'x'))).rejects.toMatchObject({
+    const running = gate.run(first.call, request());
+    const waiting = gate.run(async () => 'late', request());
+    await expect(gate.run(async () => 'x', request())).rejects.toMatchObject({
       reason: 'queue_full',
     });
     await expect(waiting).rejects.toBeInstanceOf(MetaBusyError);
@@ -66,7 +58,7 @@ describe('MetaGate', () => {
     const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
     const first = held();
     const controller = new AbortController();
-    const abandoned = inRequest(() => gate.run(first.call), controller.signal);
+    const abandoned = gate.run(first.call, request(controller.signal));
     await new Promise((resolve) => setImmediate(resolve)); // the statement is running
     controller.abort(new Error('deadline'));
     await expect(abandoned).rejects.toThrow('deadline');
@@ -82,7 +74,7 @@ describe('MetaGate', () => {
     const first = gate.run(background.call);
     const second = gate.run(async () => 'background');
     expect(gate.waiting).toBe(1); // one background slot of two
-    await expect(inRequest(() => gate.run(async () => 'request'))).resolves.toBe('request');
+    await expect(gate.run(async () => 'request', request())).resolves.toBe('request');
     background.finish();
     await first;
     await expect(second).resolves.toBe('background');

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MetaStore } from './meta-store.js';
 
 /**
@@ -46,13 +45,6 @@ export interface DbRequestScope {
   readonly signal?: AbortSignal;
 }
 
-const requestScope = new AsyncLocalStorage<DbRequestScope>();
-
-/** Runs `work` so that every gated store call it makes obeys `scope`. */
-export function runInDbScope<T>(scope: DbRequestScope, work: () => Promise<T>): Promise<T> {
-  return requestScope.run(scope, work);
-}
-
 interface Waiter {
   readonly background: boolean;
   readonly grant: () => void;
@@ -82,9 +74,11 @@ export class MetaGate {
     return this.#waiters.length;
   }
 
-  /** Runs `call` once a slot is free; the slot is held until `call` really settles. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    const scope = requestScope.getStore();
+  /**
+   * Runs `call` once a slot is free; the slot is held until `call` really settles. A call
+   * without a request `scope` is background work (monitor, workers).
+   */
+  async run<T>(call: () => Promise<T>, scope?: DbRequestScope): Promise<T> {
     const background = scope === undefined;
     scope?.signal?.throwIfAborted();
     await this.#acquire(background, scope);
@@ -178,10 +172,12 @@ export class MetaGate {
 }
 
 /**
- * The store with every call going through `gate`; driver errors that mean "no usable
- * connection" become MetaBusyError or MetaConnectionError so callers can answer fast.
+ * The store with every call going through `gate`, on behalf of the request `scope` (none:
+ * background work); driver errors that mean "no usable connection" become MetaBusyError
+ * or MetaConnectionError so callers can answer fast. The scope is passed explicitly, not
+ * through AsyncLocalStorage, whose promise hooks slowed every promise of the process.
  */
-export function gateMetaStore(store: MetaStore, gate: MetaGate): MetaStore {
+export function gateMetaStore(store: MetaStore, gate: MetaGate, scope?: DbRequestScope): MetaStore {
   return new Proxy(store, {
     get(target, property) {
       // The store itself as receiver: its getters read #private fields (e.g. `engine`).
@@ -189,7 +185,7 @@ export function gateMetaStore(store: MetaStore, gate: MetaGate): MetaStore {
       if (typeof value !== 'function' || property === 'close') return value;
       return (...args: unknown[]) =>
         gate
-          .run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args))
+          .run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), scope)
           .catch((error: unknown) => {
             throw classifyDbError(error);
           });

@@ -1,4 +1,12 @@
-import { type Kysely, MysqlAdapter, PostgresAdapter, type Transaction } from 'kysely';
+import {
+  type CompiledQuery,
+  createQueryId,
+  type Kysely,
+  MysqlAdapter,
+  PostgresAdapter,
+  type RootOperationNode,
+  type Transaction,
+} from 'kysely';
 import type { Database } from './tables.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -53,4 +61,54 @@ export async function insertIgnoring<T extends keyof Database>(
 // biome-ignore lint/suspicious/noExplicitAny: works on any select query
 export function forUpdate<Q extends { forUpdate(): any }>(db: Db, query: Q): Q {
   return engineOf(db) === 'sqlite' ? query : query.forUpdate();
+}
+
+/** Stands for the i-th argument of a reusable query while it is compiled. */
+class Placeholder {
+  constructor(readonly index: number) {}
+}
+
+interface QueryPlan {
+  readonly sql: string;
+  readonly query: RootOperationNode;
+  /** Per parameter: the argument it takes, or a constant of the query itself. */
+  readonly slots: ReadonlyArray<number | { readonly constant: unknown }>;
+}
+
+/**
+ * A query of a hot path, built and compiled once per engine and then run with new
+ * arguments. Kysely builds and compiles every query anew, which costs more than SQLite
+ * takes to run it. `build` must use each argument only as a plain value (a comparison or
+ * an inserted value), never to shape the SQL.
+ */
+export function reusableQuery<A extends readonly unknown[], O>(
+  build: (db: Db, ...args: A) => { compile(): CompiledQuery<O> },
+): (db: Db, ...args: A) => Promise<O[]> {
+  const plans = new Map<Engine, QueryPlan>();
+  return async (db, ...args) => {
+    const engine = engineOf(db);
+    let plan = plans.get(engine);
+    if (!plan) {
+      const placeholders = args.map((_, index) => new Placeholder(index)) as unknown as A;
+      const compiled = build(db, ...placeholders).compile();
+      plan = {
+        sql: compiled.sql,
+        query: compiled.query,
+        slots: compiled.parameters.map((value) =>
+          value instanceof Placeholder ? value.index : { constant: value },
+        ),
+      };
+      plans.set(engine, plan);
+    }
+    const parameters = plan.slots.map((slot) =>
+      typeof slot === 'number' ? args[slot] : slot.constant,
+    );
+    const result = await db.executeQuery<O>({
+      sql: plan.sql,
+      query: plan.query,
+      parameters,
+      queryId: createQueryId(),
+    });
+    return result.rows;
+  };
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { MetaDuplicateError } from '../meta/index.js';
-import { MetaBusyError, MetaConnectionError, runInDbScope } from '../meta/meta-gate.js';
+import { type DbRequestScope, MetaBusyError, MetaConnectionError } from '../meta/meta-gate.js';
 import { defaultErrorText, MogileError } from '../protocol/errors.js';
 import { InvariantError } from '../protocol/invariant-error.js';
 import { encodeErr, encodeOk } from '../protocol/reply.js';
@@ -163,15 +163,16 @@ export function createDispatcher(
     }
     const kind = deadlineKind(request.name);
     if (kind === 'long') {
-      return runHandler(handler, request, ctx, ctx.signal, callid, Number.POSITIVE_INFINITY);
+      return runHandler(handler, request, ctx, callid, {
+        deadlineMs: Number.POSITIVE_INFINITY,
+        signal: ctx.signal,
+      });
     }
     const deadlineMs = receivedAtMs + requestTimeoutMs;
     if (kind === 'write') {
       // Allowed to finish its transaction; the connection applies the stale rule.
       const scope = { deadlineMs: receivedAtMs + staleReplyAfterMs, signal: ctx.signal };
-      return runInDbScope(scope, () =>
-        runHandler(handler, request, ctx, ctx.signal, callid, scope.deadlineMs),
-      );
+      return runHandler(handler, request, ctx, callid, scope);
     }
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) return timedOut(request, ctx, callid); // waited out its time in line
@@ -189,9 +190,7 @@ export function createDispatcher(
     });
     const signal = deadline.signal;
     try {
-      const work = runInDbScope({ deadlineMs, signal }, () =>
-        runHandler(handler, request, ctx, signal, callid, deadlineMs),
-      );
+      const work = runHandler(handler, request, ctx, callid, { deadlineMs, signal });
       // The late result, if any, is dropped: the ERR already holds this request's place.
       const reply = await Promise.race([work, expired]);
       return reply ?? timedOut(request, ctx, callid);
@@ -205,9 +204,8 @@ export function createDispatcher(
     handler: CommandHandler,
     request: CommandRequest,
     ctx: ConnectionContext,
-    signal: AbortSignal,
     callid: string | undefined,
-    replyByMs: number,
+    scope: DbRequestScope & { readonly signal: AbortSignal },
   ): Promise<string> {
     const reportInvariant = (detail: string) => {
       logger?.error(
@@ -217,11 +215,11 @@ export function createDispatcher(
       stats.increment('invariant_violations');
     };
     const commandCtx: CommandContext = {
-      services,
+      services: services.forRequest?.(scope) ?? services,
       clientIp: ctx.clientIp,
-      signal,
+      signal: scope.signal,
       reportInvariant,
-      replyByMs,
+      replyByMs: scope.deadlineMs,
     };
     try {
       return encodeOk(await handler(request.args, commandCtx), callid);

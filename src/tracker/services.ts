@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type MetaStore, openMetaStore } from '../meta/index.js';
-import { gateMetaStore, MetaGate } from '../meta/meta-gate.js';
+import { type DbRequestScope, gateMetaStore, MetaGate } from '../meta/meta-gate.js';
 import { BackgroundWorkers } from '../workers/background-workers.js';
 import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
@@ -83,6 +83,12 @@ export interface TrackerServices {
   readonly startupMaxFid: number;
   /** Unix time in seconds; injectable for tests. */
   nowSeconds(): number;
+  /**
+   * These services with `meta` working on behalf of one client request: its calls obey
+   * the request's deadline and cancellation and may use every database slot, where
+   * background work gets half (architecture.md §5).
+   */
+  forRequest?(scope: DbRequestScope): TrackerServices;
 }
 
 /** Signed URLs stay valid an hour unless `secret_expiry` says otherwise. */
@@ -171,7 +177,7 @@ export async function createTrackerServices(
           startAfter: monitor.firstRound(),
         });
   workers?.start();
-  return {
+  const services: TrackerServicesHandle = {
     hostname: resolved.hostname,
     options: resolved,
     meta,
@@ -184,6 +190,9 @@ export async function createTrackerServices(
     logger: options.logger,
     startupMaxFid,
     nowSeconds,
+    forRequest(scope) {
+      return dbGate ? { ...services, meta: gateMetaStore(store, dbGate, scope) } : services;
+    },
     async close() {
       await workers?.stop();
       await monitor.stop();
@@ -191,4 +200,5 @@ export async function createTrackerServices(
       await meta.close();
     },
   };
+  return services;
 }
