@@ -13,13 +13,52 @@ import type { Database } from './tables.js';
 
 /** The file-lifecycle queries of the store (spec metadata-schema.md §2). */
 
+/*
+ * The statements of the store and read paths are reusable (compiled once per engine); the
+ * rest are built per call.
+ */
+const fileByKeyQuery = reusableQuery((db: Db, dmid: number, key: string) =>
+  db.selectFrom('file').selectAll().where('dmid', '=', dmid).where('dkey', '=', key),
+);
+const fileByFidQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectFrom('file').selectAll().where('fid', '=', fid),
+);
+const devidsOfFidQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectFrom('file_on').select('devid').where('fid', '=', fid),
+);
+const tempfileByFidQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectFrom('tempfile').selectAll().where('fid', '=', fid),
+);
+const deleteTempfileQuery = reusableQuery((db: Db, fid: number) =>
+  db.deleteFrom('tempfile').where('fid', '=', fid),
+);
+const deleteFileQuery = reusableQuery((db: Db, fid: number) =>
+  db.deleteFrom('file').where('fid', '=', fid),
+);
+const insertFileQuery = reusableQuery(
+  (
+    db: Db,
+    fid: number,
+    dmid: number,
+    dkey: string,
+    length: number,
+    classid: number,
+    devcount: number,
+  ) => db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount }),
+);
+const checksumByFidQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectFrom('checksum').selectAll().where('fid', '=', fid),
+);
+const deleteChecksumQuery = reusableQuery((db: Db, fid: number) =>
+  db.deleteFrom('checksum').where('fid', '=', fid),
+);
+const insertChecksumQuery = reusableQuery(
+  (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
+    db.insertInto('checksum').values({ fid, hashtype, checksum }),
+);
+
 export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {
-  const row = await db
-    .selectFrom('file')
-    .selectAll()
-    .where('dmid', '=', dmid)
-    .where('dkey', '=', key)
-    .executeTakeFirst();
+  const row = (await fileByKeyQuery(db, dmid, key)).rows[0];
   return row && toFileRow(row);
 }
 
@@ -52,7 +91,7 @@ export async function locateFile(
   dmid: number,
   key: string,
 ): Promise<LocatedFile | undefined> {
-  const rows = await locateFileQuery(db, dmid, key);
+  const { rows } = await locateFileQuery(db, dmid, key);
   const first = rows[0];
   if (!first) return undefined;
   return {
@@ -66,21 +105,21 @@ export async function locateFile(
 }
 
 export async function findFileByFid(db: Db, fid: number): Promise<FileRow | undefined> {
-  const row = await db.selectFrom('file').selectAll().where('fid', '=', fid).executeTakeFirst();
+  const row = (await fileByFidQuery(db, fid)).rows[0];
   return row && toFileRow(row);
 }
 
 export async function fileDevids(db: Db, fid: number): Promise<number[]> {
-  const rows = await db.selectFrom('file_on').select('devid').where('fid', '=', fid).execute();
+  const { rows } = await devidsOfFidQuery(db, fid);
   return rows.map((row) => row.devid);
 }
 
 /** Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). */
 export async function claimTempfile(db: Db, fid: number): Promise<TempfileRow | undefined> {
-  const row = await db.selectFrom('tempfile').selectAll().where('fid', '=', fid).executeTakeFirst();
+  const row = (await tempfileByFidQuery(db, fid)).rows[0];
   if (!row) return undefined;
-  const deleted = await db.deleteFrom('tempfile').where('fid', '=', fid).executeTakeFirst();
-  return Number(deleted.numDeletedRows) === 1 ? toTempfileRow(row) : undefined;
+  const deleted = await deleteTempfileQuery(db, fid);
+  return Number(deleted.numAffectedRows) === 1 ? toTempfileRow(row) : undefined;
 }
 
 /**
@@ -98,18 +137,16 @@ export async function commitFile(
   await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });
   if (file.checksum) await saveChecksum(db, file.fid, file.checksum);
   const devcount = (await fileDevids(db, file.fid)).length;
-  await db.deleteFrom('file').where('fid', '=', file.fid).execute();
-  await db
-    .insertInto('file')
-    .values({
-      fid: file.fid,
-      dmid: file.dmid,
-      dkey: file.key,
-      length: file.lengthBytes,
-      classid: file.classid,
-      devcount,
-    })
-    .execute();
+  await deleteFileQuery(db, file.fid);
+  await insertFileQuery(
+    db,
+    file.fid,
+    file.dmid,
+    file.key,
+    file.lengthBytes,
+    file.classid,
+    devcount,
+  );
   await queueReplication(db, file.fid, 0);
   return current ? { replacedFid: current.fid } : {};
 }
@@ -130,7 +167,7 @@ export async function abandonUpload(
 
 /** Removes the file row and queues its fid for deletion of every copy (§2.3). */
 export async function deleteFileRow(db: Db, fid: number, nowSeconds: number): Promise<void> {
-  await db.deleteFrom('file').where('fid', '=', fid).execute();
+  await deleteFileQuery(db, fid);
   await insertIgnoring(db, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
 }
 
@@ -178,15 +215,12 @@ export async function queueReplication(db: Db, fid: number, nexttry: number): Pr
 }
 
 export async function saveChecksum(db: Db, fid: number, checksum: StoredChecksum): Promise<void> {
-  await db.deleteFrom('checksum').where('fid', '=', fid).execute();
-  await db
-    .insertInto('checksum')
-    .values({ fid, hashtype: checksum.hashtype, checksum: checksum.digest })
-    .execute();
+  await deleteChecksumQuery(db, fid);
+  await insertChecksumQuery(db, fid, checksum.hashtype, checksum.digest);
 }
 
 export async function getChecksum(db: Db, fid: number): Promise<StoredChecksum | undefined> {
-  const row = await db.selectFrom('checksum').selectAll().where('fid', '=', fid).executeTakeFirst();
+  const row = (await checksumByFidQuery(db, fid)).rows[0];
   return row && { hashtype: row.hashtype, digest: new Uint8Array(row.checksum) };
 }
 

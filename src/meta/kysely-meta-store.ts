@@ -351,7 +351,7 @@ export class KyselyMetaStore implements MetaStore {
       const fid = await this.#fids.next();
       // A fid of our block may have been taken meanwhile by a Perl tracker sharing the
       // database (its auto-increment does not know our blocks): skip it.
-      const taken = await exists(this.#db.selectFrom('file').select('fid').where('fid', '=', fid));
+      const taken = (await files.findFileByFid(this.#db, fid)) !== undefined;
       if (!taken && (await insertIgnoring(this.#db, 'tempfile', { fid, ...row })) === 1) return fid;
     }
   }

@@ -4,6 +4,7 @@ import {
   type Kysely,
   MysqlAdapter,
   PostgresAdapter,
+  type QueryResult,
   type RootOperationNode,
   type Transaction,
 } from 'kysely';
@@ -38,6 +39,27 @@ export function engineOf(db: Db): Engine {
   return 'sqlite';
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: queries of every shape share one cache
+type AnyRunner = (db: Db, ...args: any[]) => Promise<QueryResult<any>>;
+const queriesByShape = new Map<string, AnyRunner>();
+
+/**
+ * The reusable query for `shape`, a name that must determine everything `build` puts into
+ * the SQL (the table, the optional conditions): for statements whose form depends on their
+ * call, one reusable query per form.
+ */
+export function reusableQueryOfShape<A extends readonly unknown[], O>(
+  shape: string,
+  build: (db: Db, ...args: A) => { compile(): CompiledQuery<O> },
+): (db: Db, ...args: A) => Promise<QueryResult<O>> {
+  let run = queriesByShape.get(shape);
+  if (!run) {
+    run = reusableQuery(build);
+    queriesByShape.set(shape, run);
+  }
+  return run;
+}
+
 /**
  * Insert-if-absent, returning the rows inserted (0 when the row existed): `INSERT IGNORE`
  * on MySQL, `ON CONFLICT DO NOTHING` elsewhere. Never
@@ -47,14 +69,20 @@ export async function insertIgnoring<T extends keyof Database>(
   db: Db,
   table: T,
   // biome-ignore lint/suspicious/noExplicitAny: a row of whichever table is named
-  row: any,
+  row: Record<string, any>,
 ): Promise<number> {
-  const insert = db.insertInto(table).values(row);
-  const result =
-    engineOf(db) === 'mysql'
-      ? await insert.ignore().executeTakeFirst()
-      : await insert.onConflict((conflict) => conflict.doNothing()).executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0);
+  const columns = Object.keys(row);
+  const run = reusableQueryOfShape(`insert-ignoring ${table}(${columns})`, (db: Db, ...values) => {
+    const insert = db
+      .insertInto(table)
+      // biome-ignore lint/suspicious/noExplicitAny: the columns of whichever table is named
+      .values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as any);
+    return engineOf(db) === 'mysql'
+      ? insert.ignore()
+      : insert.onConflict((conflict) => conflict.doNothing());
+  });
+  const result = await run(db, ...columns.map((column) => row[column]));
+  return Number(result.numAffectedRows ?? 0);
 }
 
 /** `SELECT … FOR UPDATE` where the engine has row locks; SQLite has one writer anyway. */
@@ -83,9 +111,9 @@ interface QueryPlan {
  */
 export function reusableQuery<A extends readonly unknown[], O>(
   build: (db: Db, ...args: A) => { compile(): CompiledQuery<O> },
-): (db: Db, ...args: A) => Promise<O[]> {
+): (db: Db, ...args: A) => Promise<QueryResult<O>> {
   const plans = new Map<Engine, QueryPlan>();
-  return async (db, ...args) => {
+  return (db, ...args) => {
     const engine = engineOf(db);
     let plan = plans.get(engine);
     if (!plan) {
@@ -103,12 +131,11 @@ export function reusableQuery<A extends readonly unknown[], O>(
     const parameters = plan.slots.map((slot) =>
       typeof slot === 'number' ? args[slot] : slot.constant,
     );
-    const result = await db.executeQuery<O>({
+    return db.executeQuery<O>({
       sql: plan.sql,
       query: plan.query,
       parameters,
       queryId: createQueryId(),
     });
-    return result.rows;
   };
 }

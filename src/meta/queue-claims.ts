@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { type Db, engineOf } from './query-helpers.js';
+import { type Db, engineOf, reusableQueryOfShape } from './query-helpers.js';
 import type { Database } from './tables.js';
 
 /**
@@ -136,10 +136,19 @@ export async function finishClaimed(
   fid: number,
   lease?: number,
 ): Promise<void> {
-  let query = db.deleteFrom(scope.table).where('fid', '=', fid);
-  if (scope.type !== undefined) query = query.where('type', '=', scope.type);
-  if (lease !== undefined) query = query.where('nexttry', '=', lease);
-  await query.execute();
+  const { table, type } = scope;
+  const withType = type !== undefined;
+  const withLease = lease !== undefined;
+  const run = reusableQueryOfShape(
+    `finish ${table} type=${withType} lease=${withLease}`,
+    (db: Db, fid: number, type: number | undefined, lease: number | undefined) => {
+      let query = db.deleteFrom(table).where('fid', '=', fid);
+      if (withType) query = query.where('type', '=', type!);
+      if (withLease) query = query.where('nexttry', '=', lease!);
+      return query;
+    },
+  );
+  await run(db, fid, type, lease);
 }
 
 /** Reschedules a row; with `lease`, only while that claim still holds it. */

@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { saveChecksum, toTempfileRow } from './file-queries.js';
+import { findFileByFid, saveChecksum, toTempfileRow } from './file-queries.js';
 import type { Db } from './query-helpers.js';
-import { engineOf, insertIgnoring } from './query-helpers.js';
+import { engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
 import type { StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
@@ -97,11 +97,7 @@ export function addFileCopy(
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await insertIgnoring(trx, 'file_on', { fid, devid });
-    const file = await trx
-      .selectFrom('file')
-      .select('fid')
-      .where('fid', '=', fid)
-      .executeTakeFirst();
+    const file = await findFileByFid(trx, fid);
     if (!file) {
       await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
       return false;
@@ -119,17 +115,19 @@ export function removeFileCopy(db: Kysely<Database>, fid: number, devid: number)
   });
 }
 
-async function refreshDevcount(trx: Transaction<Database>, fid: number): Promise<void> {
-  const row = await trx
+const countCopiesQuery = reusableQuery((db: Db, fid: number) =>
+  db
     .selectFrom('file_on')
     .select((eb) => eb.fn.countAll<number>().as('copies'))
-    .where('fid', '=', fid)
-    .executeTakeFirst();
-  await trx
-    .updateTable('file')
-    .set({ devcount: Math.min(Number(row?.copies ?? 0), 255) })
-    .where('fid', '=', fid)
-    .execute();
+    .where('fid', '=', fid),
+);
+const setDevcountQuery = reusableQuery((db: Db, fid: number, devcount: number) =>
+  db.updateTable('file').set({ devcount }).where('fid', '=', fid),
+);
+
+async function refreshDevcount(trx: Transaction<Database>, fid: number): Promise<void> {
+  const row = (await countCopiesQuery(trx, fid)).rows[0];
+  await setDevcountQuery(trx, fid, Math.min(Number(row?.copies ?? 0), 255));
 }
 
 /** Drops a `file_on` row of a deleted fid; devcount is moot, the file row is gone. */

@@ -134,6 +134,9 @@ describe('MogileClient against a real tracker and storage nodes', () => {
     const body = Buffer.alloc(300_000, 4);
     const { fid, devid } = await client.store(key, body, { class: 'one' });
     const [firstPath] = await client.getPaths(key);
+    // The replicator checks every new file once; were the copy added before that, it would
+    // remove it as a surplus of this one-copy class.
+    await replicationSettled(fid);
     const secondPath = addCopy(firstPath!, fid, devid);
     expect((await client.getPaths(key)).sort()).toEqual([firstPath, secondPath].sort());
     flipByte(diskPath(firstPath!));
@@ -185,6 +188,21 @@ function addCopy(path: string, fid: number, devid: number): string {
     db.close();
   }
   return otherPath;
+}
+
+/** Resolves once the fid has left the replication queue. */
+async function replicationSettled(fid: number): Promise<void> {
+  const db = new Database(join(cluster.tracker.dir, 'm.db'), { readonly: true });
+  try {
+    const queued = db.prepare('SELECT COUNT(*) AS n FROM file_to_replicate WHERE fid = ?');
+    const deadline = Date.now() + 10_000;
+    while ((queued.get(fid) as { n: number }).n > 0) {
+      if (Date.now() > deadline) throw new Error(`fid ${fid} is still queued for replication`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    db.close();
+  }
 }
 
 /** Flips one byte in place, keeping size (a silent disk error). */

@@ -9,6 +9,7 @@ import { SQLITE_SCHEMA } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import { SQLITE_UPGRADE } from './upgrade-dialect.js';
 import { WalBarrier } from './wal-barrier.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
@@ -31,7 +32,9 @@ export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
     dialect: new SqliteDialect({ database: withStatementCache(connection) }),
     ...kyselyLogOption(options.onQuery),
   });
-  const barrier = options.path === ':memory:' ? undefined : new WalBarrier(`${options.path}-wal`);
+  const onDisk = options.path !== ':memory:';
+  const barrier = onDisk ? new WalBarrier(`${options.path}-wal`) : undefined;
+  const checkpointer = onDisk ? new WalCheckpointer(connection, options.path) : undefined;
   return {
     engine: 'sqlite',
     db,
@@ -54,6 +57,7 @@ export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
       return UNIQUE_CODES.has((error as { code?: string })?.code ?? '');
     },
     async close() {
+      await checkpointer?.close();
       await barrier?.close();
       await db.destroy();
     },
