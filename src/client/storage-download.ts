@@ -6,7 +6,8 @@ import {
   type TransformCallback,
 } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { type Checksum, createChecksumHash, formatChecksum } from './checksum.js';
+import { type BodyDigest, bodyDigest } from './background-digest.js';
+import { type Checksum, formatChecksum } from './checksum.js';
 import { publishChecksumMismatch } from './diagnostics.js';
 import { MogileClientError } from './errors.js';
 import {
@@ -127,24 +128,21 @@ async function openCopy(
 }
 
 async function readAndVerify(copy: OpenCopy, file: ExpectedFile, path: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const hash = copy.expected ? createChecksumHash(copy.expected.algorithm) : undefined;
-  for await (const chunk of copy.body) {
-    hash?.update(chunk as Buffer);
-    chunks.push(chunk as Buffer);
+  const body = new BodyBuffer(copy.lengthBytes, path);
+  const digest = copy.expected ? bodyDigest(copy.expected.algorithm, copy.lengthBytes) : undefined;
+  let bytes: Buffer;
+  try {
+    for await (const chunk of copy.body) {
+      body.append(chunk as Buffer);
+      await digest?.update(chunk as Buffer);
+    }
+    bytes = body.complete();
+  } catch (error) {
+    digest?.drop();
+    throw error;
   }
-  const bytes = Buffer.concat(chunks);
-  if (copy.lengthBytes !== undefined && bytes.length !== copy.lengthBytes) {
-    throw new MogileClientError(
-      'ESTORAGE',
-      `${path} ended after ${bytes.length} of ${copy.lengthBytes} bytes`,
-      {
-        target: path,
-      },
-    );
-  }
-  if (copy.expected && hash) {
-    const actual = hash.digest('hex');
+  if (copy.expected && digest) {
+    const actual = await digest.hex();
     if (actual !== copy.expected.hex) {
       const want = formatChecksum(copy.expected);
       const got = `${copy.expected.algorithm}:${actual}`;
@@ -157,10 +155,53 @@ async function readAndVerify(copy: OpenCopy, file: ExpectedFile, path: string): 
   return bytes;
 }
 
+/**
+ * A body read whole: written in place when its length is known (no second copy and no
+ * pile of chunks to join), else joined at the end. Never more or fewer bytes than announced.
+ */
+class BodyBuffer {
+  readonly #path: string;
+  readonly #lengthBytes: number | undefined;
+  readonly #target: Buffer | undefined;
+  readonly #chunks: Buffer[] = [];
+  #filled = 0;
+
+  constructor(lengthBytes: number | undefined, path: string) {
+    this.#path = path;
+    this.#lengthBytes = lengthBytes;
+    this.#target = lengthBytes === undefined ? undefined : Buffer.allocUnsafeSlow(lengthBytes);
+  }
+
+  append(chunk: Buffer): void {
+    if (this.#lengthBytes !== undefined && this.#filled + chunk.length > this.#lengthBytes) {
+      throw new MogileClientError(
+        'ESTORAGE',
+        `${this.#path} sent more than the ${this.#lengthBytes} bytes it announced`,
+        { target: this.#path },
+      );
+    }
+    if (this.#target) this.#target.set(chunk, this.#filled);
+    else this.#chunks.push(chunk);
+    this.#filled += chunk.length;
+  }
+
+  complete(): Buffer {
+    if (this.#lengthBytes !== undefined && this.#filled !== this.#lengthBytes) {
+      throw new MogileClientError(
+        'ESTORAGE',
+        `${this.#path} ended after ${this.#filled} of ${this.#lengthBytes} bytes`,
+        { target: this.#path },
+      );
+    }
+    return this.#target ?? Buffer.concat(this.#chunks);
+  }
+}
+
 /** Passes bytes through and fails at the end if their digest or length is wrong. */
 class VerifyingStream extends Transform {
   readonly #expected: Checksum | undefined;
-  readonly #hash;
+  /** Until the end of the body: then its digest is awaited, or it is dropped. */
+  #digest: BodyDigest | undefined;
   readonly #lengthBytes: number | undefined;
   readonly #file: ExpectedFile;
   readonly #path: string;
@@ -174,16 +215,17 @@ class VerifyingStream extends Transform {
   ) {
     super();
     this.#expected = expected;
-    this.#hash = expected ? createChecksumHash(expected.algorithm) : undefined;
+    this.#digest = expected ? bodyDigest(expected.algorithm, lengthBytes) : undefined;
     this.#lengthBytes = lengthBytes;
     this.#file = file;
     this.#path = path;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#hash?.update(chunk);
+    const caughtUp = this.#digest?.update(chunk);
     this.#seenBytes += chunk.length;
-    callback(null, chunk);
+    if (caughtUp) caughtUp.then(() => callback(null, chunk));
+    else callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -197,23 +239,32 @@ class VerifyingStream extends Transform {
       );
       return;
     }
-    if (this.#expected && this.#hash) {
-      const actual = this.#hash.digest('hex');
-      if (actual !== this.#expected.hex) {
-        const want = formatChecksum(this.#expected);
-        const got = `${this.#expected.algorithm}:${actual}`;
-        reportMismatch(this.#file, this.#path, want, got, true);
-        callback(
-          new MogileClientError(
-            'ECHECKSUM_MISMATCH',
-            `${this.#path}: expected ${want}, read ${got}; the bytes already delivered are wrong`,
-            { target: this.#path },
-          ),
-        );
-        return;
-      }
+    const digest = this.#digest;
+    this.#digest = undefined;
+    const expected = this.#expected;
+    if (!expected || !digest) {
+      callback();
+      return;
     }
-    callback();
+    digest.hex().then((actual) => {
+      if (actual === expected.hex) return callback();
+      const want = formatChecksum(expected);
+      const got = `${expected.algorithm}:${actual}`;
+      reportMismatch(this.#file, this.#path, want, got, true);
+      callback(
+        new MogileClientError(
+          'ECHECKSUM_MISMATCH',
+          `${this.#path}: expected ${want}, read ${got}; the bytes already delivered are wrong`,
+          { target: this.#path },
+        ),
+      );
+    }, callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A stream ended early (the caller stopped, the node failed) frees its digest session.
+    this.#digest?.drop();
+    callback(error);
   }
 }
 

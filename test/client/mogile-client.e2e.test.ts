@@ -148,6 +148,21 @@ describe('MogileClient against a real tracker and storage nodes', () => {
     expect((await rejection(client.get(key))).code).toBe('ECHECKSUM_MISMATCH');
   });
 
+  it('checks large files on the digest thread: whole reads, streams and a corrupt copy', async () => {
+    const key = 'large/checked';
+    const body = Buffer.alloc(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < body.length; i += 997) body[i] = i & 0xff;
+    await client.store(key, body, { class: 'one' });
+    expect((await client.get(key)).equals(body)).toBe(true);
+    expect((await text(await client.get(key, { as: 'stream' }))).length).toBe(body.length);
+    const [path] = await client.getPaths(key);
+    flipByte(diskPath(path!));
+    expect((await rejection(client.get(key))).code).toBe('ECHECKSUM_MISMATCH');
+    expect((await rejection(text(await client.get(key, { as: 'stream' })))).code).toBe(
+      'ECHECKSUM_MISMATCH',
+    );
+  });
+
   it('a stream whose copy turns out corrupt after the first byte errors', async () => {
     const strict = new MogileClient({
       trackers: [cluster.trackerAddress],
