@@ -22,6 +22,8 @@ export class WalCheckpointer {
     connection.pragma('wal_autocheckpoint = 0');
     this.#worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
       workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS },
+      // It allocates next to nothing; a small heap keeps the tracker's memory down.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
     });
     this.#worker.unref();
     const fallBack = () => {
