@@ -290,6 +290,14 @@ export async function listFids(db: Db, afterFid: number, count: number): Promise
   return rows.map(toFileRow);
 }
 
+const deletionRowQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectFrom('file_to_delete2').select('fid').where('fid', '=', fid),
+);
+
+export async function isQueuedForDeletion(db: Db, fid: number): Promise<boolean> {
+  return (await deletionRowQuery(db, fid)).rows.length > 0;
+}
+
 export async function fidQueues(db: Db, fid: number): Promise<FidQueues> {
   const [tempfile, replicate, del, queued] = await Promise.all([
     db.selectFrom('tempfile').selectAll().where('fid', '=', fid).executeTakeFirst(),

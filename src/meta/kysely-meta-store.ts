@@ -460,6 +460,10 @@ export class KyselyMetaStore implements MetaStore {
     return files.fidQueues(this.#db, fid);
   }
 
+  isQueuedForDeletion(fid: number): Promise<boolean> {
+    return files.isQueuedForDeletion(this.#db, fid);
+  }
+
   replicateNow(nowSeconds: number): Promise<number> {
     return claims.makeDeferredReplicationsDue(this.#db, nowSeconds);
   }

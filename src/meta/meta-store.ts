@@ -111,6 +111,8 @@ export interface MetaStore {
   listKeys(dmid: number, prefix: string, after: string, limit: number): Promise<string[]>;
   listFids(afterFid: number, count: number): Promise<FileRow[]>;
   fidQueues(fid: number): Promise<FidQueues>;
+  /** Whether the fid waits in `file_to_delete2` (one statement; create_close asks it). */
+  isQueuedForDeletion(fid: number): Promise<boolean>;
 
   // Queues.
   /** Makes every deferred replication due now; returns the number of rows changed. */

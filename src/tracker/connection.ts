@@ -64,6 +64,8 @@ export class ClientConnection {
   #writeBlocked = false;
   #draining = false;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** False while the connection is busy: a firing idle timer then does nothing. */
+  #idleArmed = false;
   /** When the last reply went out: a client reading replies is not abandoning requests. */
   #lastReplyAtMs = 0;
   /**
@@ -241,15 +243,21 @@ export class ClientConnection {
     slot.done = true;
     slot.reply = reply;
     slot.staleAtMs = staleAtMs;
-    while (this.#slots[0]?.done) {
-      const ready = this.#slots.shift()!;
-      if (ready.reply === null) continue;
-      if (performance.now() > ready.staleAtMs) {
-        this.#closeForStaleReply(ready);
-        return;
+    // Replies that became ready together (a pipelining client) leave in one write.
+    this.#socket.cork();
+    try {
+      while (this.#slots[0]?.done) {
+        const ready = this.#slots.shift()!;
+        if (ready.reply === null) continue;
+        if (performance.now() > ready.staleAtMs) {
+          this.#closeForStaleReply(ready);
+          return;
+        }
+        this.#lastReplyAtMs = performance.now();
+        this.#write(ready.reply);
       }
-      this.#lastReplyAtMs = performance.now();
-      this.#write(ready.reply);
+    } finally {
+      this.#socket.uncork();
     }
     this.#pump();
     this.#endIfSettled();
@@ -304,26 +312,34 @@ export class ClientConnection {
     setTimeout(() => this.#socket.destroy(), LINGER_MS).unref();
   }
 
+  /**
+   * (Re)starts the idle countdown. One timer per connection, restarted with refresh():
+   * cheaper than a new timer after every request.
+   */
   #armIdleTimer(): void {
-    this.#disarmIdleTimer();
     const ms = this.#options.idleTimeoutMs;
     if (ms <= 0 || this.#slots.length > 0 || this.#socket.destroyed) return;
+    this.#idleArmed = true;
+    if (this.#idleTimer) {
+      this.#idleTimer.refresh();
+      return;
+    }
     this.#idleTimer = setTimeout(() => {
       // Only between requests (client-expectations.md §9.3 item 7).
-      if (this.#slots.length > 0 || this.#lines.length > 0) return;
+      if (!this.#idleArmed || this.#slots.length > 0 || this.#lines.length > 0) return;
       this.#options.logger.debug({ clientIp: this.clientIp }, 'closing idle connection');
       this.#closeGently();
     }, ms);
     this.#idleTimer.unref();
   }
 
+  /** Stops the countdown while requests run; the timer itself stays for the next refresh. */
   #disarmIdleTimer(): void {
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#idleArmed = false;
   }
 
   #onClose(): void {
-    this.#disarmIdleTimer();
+    clearTimeout(this.#idleTimer);
     clearTimeout(this.#stallTimer);
     this.#lines.length = 0;
     this.#slots.length = 0;

@@ -115,7 +115,7 @@ async function checkFidIsFree(
       `fid ${fid} being bound to dmid ${dmid} key ${key} already belongs to dmid ${owner.dmid} key ${owner.key}`,
     );
   }
-  if ((await meta.fidQueues(fid)).delete) {
+  if (await meta.isQueuedForDeletion(fid)) {
     throw new InvariantError(`fid ${fid} being bound to key ${key} is queued for deletion`);
   }
 }
