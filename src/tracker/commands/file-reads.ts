@@ -49,18 +49,17 @@ async function getPaths(args: RequestArgs, ctx: CommandContext): Promise<ReplyAr
     max: wanted,
     zone: args.get('zone'),
   });
+  // Built once in wire order, without spreading: this is the tracker's hottest reply.
   const reply: Record<string, string | number> = { paths: paths.length };
-  for (const [i, path] of paths.entries()) reply[`path${i + 1}`] = path;
+  for (let i = 0; i < paths.length; i++) reply[`path${i + 1}`] = paths[i]!;
+  reply['domain'] = domain.name;
+  reply['key'] = key;
+  reply['fid'] = file.fid;
+  reply['length'] = file.length;
   // Length and checksum let a client verify what it reads without a second request.
   const checksum = located!.checksum;
-  return {
-    ...reply,
-    domain: domain.name,
-    key,
-    fid: file.fid,
-    length: file.length,
-    ...(checksum && { checksum: formatChecksum(checksum) }),
-  };
+  if (checksum) reply['checksum'] = formatChecksum(checksum);
+  return reply;
 }
 
 /** `file_info` (§5.7). */
