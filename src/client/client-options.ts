@@ -12,7 +12,11 @@ export interface TrackerClientOptions {
   readonly connectTimeoutMs?: number;
   /** How long a tracker that refused a connection is skipped. Default 5000. */
   readonly deadTrackerRetryMs?: number;
-  /** Idle tracker connections kept per tracker. Default 2. */
+  /**
+   * Idle tracker connections kept per tracker. Default 16: a client with more requests in
+   * flight than this opens and closes a connection per request, which costs the tracker
+   * more than the request itself.
+   */
   readonly maxIdleConnections?: number;
   /** Idle tracker connections are closed after this. Default 30000. */
   readonly idleTimeoutMs?: number;
@@ -69,7 +73,7 @@ export function trackerPoolOptions(
     requestTimeoutMs: positiveNumber(options, 'timeoutMs', defaultTimeoutMs),
     connectTimeoutMs: positiveNumber(options, 'connectTimeoutMs', 1000),
     deadTrackerRetryMs: positiveNumber(options, 'deadTrackerRetryMs', 5000),
-    maxIdlePerTracker: nonNegativeInteger(options, 'maxIdleConnections', 2),
+    maxIdlePerTracker: nonNegativeInteger(options, 'maxIdleConnections', 16),
     idleTimeoutMs: positiveNumber(options, 'idleTimeoutMs', 30_000),
   });
 }
