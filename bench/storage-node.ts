@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Pool, request } from 'undici';
+import { storageNodeArgs } from '../src/cli/bench/local-cluster.js';
 import { cpuSeconds } from '../src/cli/bench/process-probe.js';
 import { fidPath } from '../src/protocol/fid-path.js';
 
@@ -37,17 +38,7 @@ async function startServer(name: 'plain' | 'mogile'): Promise<Server> {
   const args =
     name === 'plain'
       ? [join(ROOT, 'dist', 'cli', 'bench', 'raw-file-server.js'), docroot]
-      : [
-          join(ROOT, 'dist', 'cli', 'main.js'),
-          'storage',
-          '--skipconfig',
-          '--listen',
-          '127.0.0.1:0',
-          '--mgmt-listen',
-          '127.0.0.1:0',
-          '--docroot',
-          docroot,
-        ];
+      : storageNodeArgs(docroot);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, MOGILE_LOG_LEVEL: 'warn' },

@@ -50,19 +50,24 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
 }
 
+/** `node … main.js storage` serving `docroot` on free local ports, without a config file. */
+export function storageNodeArgs(docroot: string): string[] {
+  return mainArgs([
+    'storage',
+    '--skipconfig',
+    '--listen',
+    '127.0.0.1:0',
+    '--mgmt-listen',
+    '127.0.0.1:0',
+    '--docroot',
+    docroot,
+  ]);
+}
+
 function startStorageProcess(docroot: string, devid: number): Promise<BenchProcess> {
   return spawnListening({
     role: `storage ${devid}`,
-    args: mainArgs([
-      'storage',
-      '--skipconfig',
-      '--listen',
-      '127.0.0.1:0',
-      '--mgmt-listen',
-      '127.0.0.1:0',
-      '--docroot',
-      docroot,
-    ]),
+    args: storageNodeArgs(docroot),
     waitFor: ['http', 'side channel'],
   });
 }
