@@ -91,6 +91,26 @@ export function forUpdate<Q extends { forUpdate(): any }>(db: Db, query: Q): Q {
   return engineOf(db) === 'sqlite' ? query : query.forUpdate();
 }
 
+/**
+ * Runs a compiled statement at once, outside Kysely's executor, or answers undefined when
+ * it cannot (then the statement goes through Kysely as usual).
+ */
+export type DirectRunner = (
+  sql: string,
+  parameters: readonly unknown[],
+) => QueryResult<unknown> | undefined;
+
+const directRunners = new WeakMap<Db, DirectRunner>();
+
+/**
+ * Lets reusable queries on `db` (the engine's root instance, never a transaction) skip
+ * Kysely's executor: its connection lock and promise hops cost more than a synchronous
+ * engine takes to answer a point lookup.
+ */
+export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
+  directRunners.set(db, runner);
+}
+
 /** Stands for the i-th argument of a reusable query while it is compiled. */
 class Placeholder {
   constructor(readonly index: number) {}
@@ -131,6 +151,15 @@ export function reusableQuery<A extends readonly unknown[], O>(
     const parameters = plan.slots.map((slot) =>
       typeof slot === 'number' ? args[slot] : slot.constant,
     );
+    const direct = directRunners.get(db);
+    if (direct) {
+      try {
+        const result = direct(plan.sql, parameters);
+        if (result) return Promise.resolve(result as QueryResult<O>);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return db.executeQuery<O>({
       sql: plan.sql,
       query: plan.query,

@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../../dialect-adapter.js';
+import { runDirectly } from '../../query-helpers.js';
 import { kyselyLogOption, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import { SQLITE_SCHEMA } from './schema.js';
-import { withStatementCache } from './statement-cache.js';
+import { StatementCache } from './statement-cache.js';
 import { SQLITE_UPGRADE } from './upgrade-dialect.js';
 import { WalBarrier } from './wal-barrier.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
@@ -28,10 +29,12 @@ export function createSqliteAdapter(options: SqliteOptions): DialectAdapter {
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  const statements = new StatementCache(connection);
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(connection) }),
+    dialect: new SqliteDialect({ database: statements.connectionForKysely() }),
     ...kyselyLogOption(options.onQuery),
   });
+  runDirectly(db, statements.directReader(options.onQuery));
   const onDisk = options.path !== ':memory:';
   const barrier = onDisk ? new WalBarrier(`${options.path}-wal`) : undefined;
   const checkpointer = onDisk ? new WalCheckpointer(connection, options.path) : undefined;

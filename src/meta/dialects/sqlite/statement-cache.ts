@@ -1,27 +1,66 @@
+import { performance } from 'node:perf_hooks';
 import type SQLite from 'better-sqlite3';
+import type { DirectRunner } from '../../query-helpers.js';
+import type { QueryObserver } from '../../query-observer.js';
 
 const MAX_STATEMENTS = 500;
 
 /**
- * Kysely prepares every query anew; preparing costs more than running most of ours. This
- * hands out cached statements by SQL text. better-sqlite3 runs each statement to completion
+ * Prepared statements by SQL text. Kysely prepares every query anew, and preparing costs
+ * more than running most of ours. better-sqlite3 runs each statement to completion
  * synchronously, so one statement is never in use twice at once.
  */
-export function withStatementCache(connection: SQLite.Database): SQLite.Database {
-  const cache = new Map<string, SQLite.Statement>();
-  const prepare = connection.prepare.bind(connection);
-  return new Proxy(connection, {
-    get(target, property, receiver) {
-      if (property !== 'prepare') return Reflect.get(target, property, receiver);
-      return (sql: string) => {
-        let statement = cache.get(sql);
-        if (!statement) {
-          statement = prepare(sql);
-          if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value!);
-          cache.set(sql, statement);
-        }
-        return statement;
-      };
-    },
-  });
+export class StatementCache {
+  readonly #connection: SQLite.Database;
+  readonly #statements = new Map<string, SQLite.Statement>();
+
+  constructor(connection: SQLite.Database) {
+    this.#connection = connection;
+  }
+
+  prepare(sql: string): SQLite.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#connection.prepare(sql);
+      if (this.#statements.size >= MAX_STATEMENTS) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** The connection as Kysely's dialect should see it: `prepare` answered from the cache. */
+  connectionForKysely(): SQLite.Database {
+    return new Proxy(this.#connection, {
+      get: (target, property, receiver) =>
+        property === 'prepare'
+          ? (sql: string) => this.prepare(sql)
+          : Reflect.get(target, property, receiver),
+    });
+  }
+
+  /**
+   * Reads at once, without Kysely's connection lock, whenever no transaction is open on
+   * the connection: a read then sees exactly the committed state, as it would after
+   * waiting its turn. Inside a transaction (whose uncommitted rows a read must not see)
+   * and for writes it answers undefined, and the statement takes Kysely's path.
+   */
+  directReader(observer: QueryObserver | undefined): DirectRunner {
+    return (sql, parameters) => {
+      if (this.#connection.inTransaction) return undefined;
+      const statement = this.prepare(sql);
+      if (!statement.reader) return undefined;
+      if (!observer) return { rows: statement.all(parameters) };
+      const startedMs = performance.now();
+      try {
+        const rows = statement.all(parameters);
+        observer({ sql, parameters, durationMs: performance.now() - startedMs });
+        return { rows };
+      } catch (error) {
+        observer({ sql, parameters, durationMs: performance.now() - startedMs, error });
+        throw error;
+      }
+    };
+  }
 }
