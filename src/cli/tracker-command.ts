@@ -4,6 +4,7 @@ import { type ListenAddress, loadTrackerConfig, type TrackerConfig } from '../tr
 import { startTracker } from '../tracker/tracker.js';
 import { startTrackerWeb } from '../web/tracker-web.js';
 import { readConfigFile } from './config-file.js';
+import { tuneHeapForServer } from './heap-tuning.js';
 import { parseTrackerArgs } from './tracker-args.js';
 
 /** Read when no `-c` is given, like mogilefsd (spec/behaviour.md §14). */
@@ -53,6 +54,7 @@ async function runTracker(config: TrackerConfig): Promise<void> {
   if (config.daemonize) {
     process.stderr.write('mogile tracker: daemonize is not supported; use a service manager\n');
   }
+  tuneHeapForServer();
   const tracker = await startTracker(config);
   const web = await startTrackerWeb(tracker).catch(async (error: unknown) => {
     await tracker.close();

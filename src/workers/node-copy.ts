@@ -7,8 +7,13 @@ import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
 import { storageUrl } from '../tracker/storage-urls.js';
 
-/** Files up to this size are copied from a buffer instead of a stream relay. */
+/** Files up to this size may be copied from a buffer instead of a stream relay. */
 const SMALL_COPY_BYTES = 1024 * 1024;
+/**
+ * What all buffered copies may hold at once. A copy that would pass it streams instead,
+ * so many concurrent copies of small files cannot add up to a spike of memory.
+ */
+const BUFFERED_COPIES_BYTES = 8 * 1024 * 1024;
 
 export interface CopyRequest {
   readonly fid: number;
@@ -58,6 +63,7 @@ const ALGORITHMS: Readonly<Record<number, { node: 'md5' | 'sha1'; side: 'MD5' | 
 export class NodeCopier {
   readonly #options: NodeCopierOptions;
   readonly #agent: Agent;
+  #bufferedBytes = 0;
 
   constructor(options: NodeCopierOptions) {
     this.#options = options;
@@ -69,6 +75,19 @@ export class NodeCopier {
   }
 
   async copy(copy: CopyRequest): Promise<CopyResult> {
+    const buffered =
+      copy.lengthBytes <= SMALL_COPY_BYTES &&
+      this.#bufferedBytes + copy.lengthBytes <= BUFFERED_COPIES_BYTES;
+    const reserved = buffered ? copy.lengthBytes : 0;
+    this.#bufferedBytes += reserved;
+    try {
+      return await this.#copy(copy, buffered);
+    } finally {
+      this.#bufferedBytes -= reserved;
+    }
+  }
+
+  async #copy(copy: CopyRequest, buffered: boolean): Promise<CopyResult> {
     const hashtype = copy.stored?.hashtype ?? 1;
     const algorithm = ALGORITHMS[hashtype];
     if (!algorithm) return { ok: false, side: 'source', reason: `unknown hashtype ${hashtype}` };
@@ -120,11 +139,11 @@ export class NodeCopier {
     const hash = createHash(algorithm.node);
     let sourceFailure: Error | undefined;
     let body: Buffer | Readable;
-    if (copy.lengthBytes <= SMALL_COPY_BYTES) {
+    if (buffered) {
       // Small files are read whole: cheaper than a stream relay, and the PUT body is complete
       // before it is sent, so the connections stay reusable.
       try {
-        body = Buffer.from(await get.body.arrayBuffer());
+        body = await readWhole(get.body, copy.lengthBytes);
       } catch (error) {
         return { ok: false, side: 'source', reason: `GET broke: ${(error as Error).message}` };
       }
@@ -241,6 +260,18 @@ export class NodeCopier {
 function namesFid(url: string, fid: number, devid: number): boolean {
   const named = parseFidPath(new URL(url).pathname);
   return named !== null && named.fid === BigInt(fid) && named.devid === BigInt(devid);
+}
+
+/** A body of a known length, read into one buffer of that size. */
+async function readWhole(body: Readable, length: number): Promise<Buffer> {
+  const whole = Buffer.allocUnsafe(length);
+  let filled = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (filled + chunk.length > length) throw new Error(`body longer than ${length} bytes`);
+    filled += chunk.copy(whole, filled);
+  }
+  if (filled !== length) throw new Error(`body ended after ${filled} of ${length} bytes`);
+  return whole;
 }
 
 /**

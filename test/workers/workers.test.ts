@@ -146,6 +146,39 @@ describe('replicator', () => {
   });
 });
 
+describe('node copier', () => {
+  it('copies many 1 MiB files at once, past what it buffers, each byte for byte', async () => {
+    // 12 concurrent copies of 1 MiB exceed the 8 MiB the copier holds in buffers, so some
+    // are read whole and the rest relayed as streams; every one must arrive intact.
+    const snapshot = await services.cluster.current();
+    const view = (devid: number) => {
+      const device = snapshot.device(devid)!;
+      return { device, host: snapshot.host(device.hostid)! };
+    };
+    const bodies = Array.from({ length: 12 }, (_, i) =>
+      Buffer.alloc(1024 * 1024, `file ${i} `).toString('latin1'),
+    );
+    const fids = await Promise.all(bodies.map((body) => storedFile(1, body)));
+    const results = await Promise.all(
+      fids.map((fid, i) =>
+        copier.copy({
+          fid,
+          lengthBytes: 1024 * 1024,
+          source: view(1),
+          destination: view(3),
+          stored: { hashtype: 1, digest: md5(bodies[i]!) },
+        }),
+      ),
+    );
+    expect(results.map((result) => result.ok)).toEqual(fids.map(() => true));
+    for (const [i, fid] of fids.entries()) {
+      const url = `http://127.0.0.1:${nodeOf(3).http.port}${fidPath(3, fid)}`;
+      const copied = await request(url);
+      expect(Buffer.from(await copied.body.arrayBuffer()).toString('latin1')).toBe(bodies[i]);
+    }
+  });
+});
+
 describe('delete worker and tempfile sweeper', () => {
   it('deletes live copies and drops rows of unknown and dead devices', async () => {
     const fid = await storedFile(1, 'doomed');
