@@ -19,6 +19,8 @@ export interface OpenOptions {
   readonly connectTimeoutMs?: number;
   /** Statements running longer are cancelled by the server (PostgreSQL). */
   readonly statementTimeoutMs?: number;
+  /** Prepare the hot statements once per connection (PostgreSQL; default true). */
+  readonly preparedStatements?: boolean;
   /**
    * Told of every statement the store runs, BEGIN and COMMIT included (tests count them,
    * metrics may time them). Unset, it costs nothing.
@@ -46,6 +48,7 @@ export async function adapterFor(url: string, options: OpenOptions = {}): Promis
     poolSize: options.poolSize,
     connectTimeoutMs: options.connectTimeoutMs,
     statementTimeoutMs: options.statementTimeoutMs,
+    preparedStatements: options.preparedStatements,
     onQuery: options.onQuery,
   };
   if (/^postgres(ql)?:\/\//i.test(url)) {

@@ -111,6 +111,16 @@ export function runDirectly(db: Kysely<Database>, runner: DirectRunner): void {
   directRunners.set(db, runner);
 }
 
+const hotStatementNames = new Map<string, string>();
+
+/**
+ * A stable name for the SQL of a reusable query, or undefined for any other statement:
+ * engines that keep prepared statements per connection can prepare the hot ones once.
+ */
+export function hotStatementName(sql: string): string | undefined {
+  return hotStatementNames.get(sql);
+}
+
 /** Stands for the i-th argument of a reusable query while it is compiled. */
 class Placeholder {
   constructor(readonly index: number) {}
@@ -147,6 +157,9 @@ export function reusableQuery<A extends readonly unknown[], O>(
         ),
       };
       plans.set(engine, plan);
+      if (!hotStatementNames.has(plan.sql)) {
+        hotStatementNames.set(plan.sql, `mogile_hot_${hotStatementNames.size + 1}`);
+      }
     }
     const parameters = plan.slots.map((slot) =>
       typeof slot === 'number' ? args[slot] : slot.constant,

@@ -74,6 +74,8 @@ export interface TrackerConfig {
   readonly dbQueueTimeoutMs: number;
   /** Requests that may wait for a database connection; more get `ERR db_busy` at once. */
   readonly dbQueueLimit: number;
+  /** Hot statements prepared once per connection (PostgreSQL). */
+  readonly dbPreparedStatements: boolean;
   /** Signs the storage URLs the tracker hands out and requests (docs/security.md). */
   readonly secret: string | undefined;
   /** Seconds a signed URL stays valid. */
@@ -169,6 +171,7 @@ function defaults(): Draft {
     dbPoolSize: 8,
     dbQueueTimeoutMs: 1000,
     dbQueueLimit: 256,
+    dbPreparedStatements: true,
     secret: undefined,
     secretExpirySeconds: 3600,
     adminNetworks: [],
@@ -294,6 +297,7 @@ export const TRACKER_CONFIG_KEYS: Readonly<Record<string, Apply>> = {
   db_pool_size: field('dbPoolSize', integer(1, 1000), 'a whole number from 1 to 1000'),
   db_queue_timeout: field('dbQueueTimeoutMs', secondsAsMs, SECONDS),
   db_queue_limit: field('dbQueueLimit', integer(0, 100_000), 'a whole number up to 100000'),
+  db_prepared_statements: field('dbPreparedStatements', boolean, BOOLEAN),
   secret: field(
     'secret',
     (value) => (value.length >= 16 ? value : undefined),

@@ -47,6 +47,8 @@ export interface DatabaseLimits {
   readonly connectTimeoutMs: number;
   /** The server cancels statements running longer (PostgreSQL). */
   readonly statementTimeoutMs: number;
+  /** Hot statements prepared once per connection (`db_prepared_statements`, PostgreSQL). */
+  readonly preparedStatements?: boolean;
 }
 
 export type ResolvedServiceOptions = Required<
@@ -108,6 +110,9 @@ export async function createTrackerServices(
       poolSize: limits.poolSize,
       connectTimeoutMs: limits.connectTimeoutMs,
       statementTimeoutMs: limits.statementTimeoutMs,
+      ...(limits.preparedStatements !== undefined && {
+        preparedStatements: limits.preparedStatements,
+      }),
     }),
   });
   // Everything in this tracker (commands, monitor, workers) shares the pool through one

@@ -73,6 +73,7 @@ export async function startTracker(
       queueLimit: config.dbQueueLimit,
       connectTimeoutMs: config.requestTimeoutMs,
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+      preparedStatements: config.dbPreparedStatements,
     },
   });
   let closing: Promise<void> | undefined;
