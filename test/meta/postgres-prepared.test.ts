@@ -48,7 +48,7 @@ for (const backend of backends().filter((candidate) => candidate.name === 'postg
       for (let i = 0; i < 3; i++) {
         const located = await locateFile(adapter.db, 1, 'k');
         expect(located?.file.fid).toBe(5);
-        expect(located?.devids.sort()).toEqual([1, 2]);
+        expect([...(located?.devids ?? [])].sort()).toEqual([1, 2]);
       }
       expect(await locateFile(adapter.db, 1, 'missing')).toBeUndefined();
       expect(await preparedHere(adapter)).toHaveLength(1);
