@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { COPY_FROM_HEADER, handleCopy } from './copy-handler.js';
 import { handleDelete, handleMkcol, handleMove } from './delete-handler.js';
 import { handleGet } from './get-handler.js';
 import { refuseUpload, SERVER_HEADER, sendPage } from './http-replies.js';
@@ -95,7 +96,8 @@ function dispatch(
   res: ServerResponse,
   expectsContinue: boolean,
 ): Promise<void> {
-  if (SIGNED_METHODS.has(req.method ?? '')) {
+  const copy = req.method === 'POST' && req.headers[COPY_FROM_HEADER] !== undefined;
+  if (copy || SIGNED_METHODS.has(req.method ?? '')) {
     const verdict = requestSignature(ctx.signing, req, STATS_PATH);
     if (verdict !== 'ok') {
       // Before any body is read: the connection closes instead of draining an upload.
@@ -103,6 +105,7 @@ function dispatch(
       return Promise.resolve();
     }
   }
+  if (copy) return handleCopy(ctx, req, res);
   switch (req.method) {
     case 'GET':
     case 'HEAD':
@@ -118,7 +121,8 @@ function dispatch(
     case 'MOVE':
       return handleMove(ctx, req, res);
     default:
-      // Perlbal answers every other method (POST, OPTIONS, PROPFIND, ...) with 400 (§3.1).
+      // Perlbal answers every other method (POST, OPTIONS, PROPFIND, ...) with 400 (§3.1);
+      // so does this node, except a POST that asks for a copy (above).
       res.shouldKeepAlive = false;
       sendPage(res, 400, '', { Connection: 'close' });
       return Promise.resolve();

@@ -1,4 +1,5 @@
 import type { ConfinedFs } from './confined-fs.js';
+import type { CopySource } from './copy-source.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { DigestStore } from './digest-store.js';
 import type { FolderSync } from './folder-sync.js';
@@ -22,6 +23,8 @@ export interface NodeContext {
   readonly folderSync: FolderSync;
   /** Hashes large uploads on a worker thread. */
   readonly hashOffload: HashOffload;
+  /** Fetches the copies this node pulls from other nodes. */
+  readonly copySource: CopySource;
   readonly logger: StorageLogger | undefined;
   /** Serialises partial (Content-Range) writes to the same file. */
   readonly pathLocks: PathLocks;

@@ -1,31 +1,19 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
 import { type ByteRange, parseContentRange } from './byte-range.js';
-import type { Device } from './device-registry.js';
-import { DigestFileSink } from './digest-sink.js';
-import type { FileDigest, FileVersion } from './digest-store.js';
 import { addDigestHeaders } from './get-handler.js';
-import { InlineHasher } from './hash-offload.js';
 import { refuseUpload, sendPage, statusForWriteError } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
+import {
+  ClientGone,
+  commitWhole,
+  discardBody,
+  type ReceivedBody,
+  receiveBody,
+  timedSync,
+} from './received-body.js';
 import { parseWriteTarget } from './request-target.js';
-import { createTempFile } from './temp-files.js';
-
-/** A body received completely into a temp file, not yet fsynced or in place. */
-interface ReceivedBody {
-  readonly tempPath: string;
-  readonly file: FileHandle;
-  readonly bytes: number;
-  readonly digest: FileDigest;
-  readonly md5Base64: string;
-}
-
-class ClientGone extends Error {}
-
-/** Uploads of at least this size are hashed on the worker thread. */
-const OFFLOAD_HASH_BYTES = 1024 * 1024;
 
 /**
  * PUT (spec/storage-node.md §3.3). The body streams into a temp file while it is hashed;
@@ -75,7 +63,7 @@ export async function handlePut(
 
   try {
     if (expectedMd5 !== null && expectedMd5 !== body.md5Base64) {
-      await discard(body);
+      await discardBody(body);
       ctx.stats.putFailed();
       return sendPage(
         res,
@@ -85,7 +73,7 @@ export async function handlePut(
     }
     if (range) {
       if (body.bytes !== range.end - range.start + 1) {
-        await discard(body);
+        await discardBody(body);
         ctx.stats.putFailed();
         return sendPage(res, 400, 'Body length does not match Content-Range');
       }
@@ -102,81 +90,12 @@ export async function handlePut(
     sendPage(res, expectedMd5 === null ? 200 : 201, '', headers as Record<string, string>);
   } catch (error) {
     ctx.stats.putFailed();
-    await discard(body);
+    await discardBody(body);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') return sendPage(res, 409, 'A directory is in the way');
     ctx.logger?.error({ err: error, path: place.path }, 'PUT failed');
     sendPage(res, statusForWriteError(code));
   }
-}
-
-async function receiveBody(
-  ctx: NodeContext,
-  req: IncomingMessage,
-  device: Device,
-): Promise<ReceivedBody> {
-  const { path, file } = await createTempFile(device);
-  // Small bodies hash inline; large or unknown-size ones on the hash worker.
-  const declared = Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY);
-  const hasher = declared >= OFFLOAD_HASH_BYTES ? ctx.hashOffload.open() : new InlineHasher();
-  const sink = new DigestFileSink(file.fd, hasher);
-  try {
-    await streamInto(req, sink);
-  } catch (error) {
-    hasher.abandon();
-    // A background flush may still hold the descriptor until the sink has closed.
-    sink.destroy();
-    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
-    await file.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    ctx.stats.bytesIn(sink.bytesWritten);
-    throw error;
-  }
-  ctx.stats.bytesIn(sink.bytesWritten);
-  let digests: Awaited<ReturnType<DigestFileSink['digest']>>;
-  try {
-    digests = await sink.digest();
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw error;
-  }
-  const { digest, md5Base64 } = digests;
-  return { tempPath: path, file, bytes: sink.bytesWritten, digest, md5Base64 };
-}
-
-/**
- * Pipes the body into the sink with backpressure. Unlike stream.pipeline, a disk error
- * leaves the request (and its socket) open, so the client can still be told 507.
- */
-function streamInto(req: IncomingMessage, sink: DigestFileSink): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The client may have gone while the temp file was being created: its 'close' has
-    // fired already and will not fire again.
-    if (!req.complete && (req.destroyed || req.closed)) {
-      sink.destroy();
-      reject(new ClientGone('client went away'));
-      return;
-    }
-    const onClose = () => {
-      if (!req.complete) {
-        sink.destroy();
-        reject(new ClientGone('client went away'));
-      }
-    };
-    req.once('close', onClose);
-    req.on('error', () => undefined);
-    sink.once('error', (error) => {
-      req.off('close', onClose);
-      req.unpipe(sink);
-      reject(error);
-    });
-    sink.once('finish', () => {
-      req.off('close', onClose);
-      resolve();
-    });
-    req.pipe(sink);
-  });
 }
 
 /** Bodies left to read after a refusal are drained up to this size, then the socket closes. */
@@ -207,23 +126,6 @@ async function refuseAfterDrain(req: IncomingMessage, res: ServerResponse, statu
   refuseUpload(res, status);
 }
 
-/** Stores the digest with the file, fsyncs, renames into place and fsyncs the folder. */
-async function commitWhole(
-  ctx: NodeContext,
-  body: ReceivedBody,
-  finalPath: string,
-): Promise<FileVersion> {
-  const stat = await body.file.stat({ bigint: true });
-  const version: FileVersion = { ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs };
-  await ctx.digests.save(body.tempPath, version, body.digest);
-  await timedSync(ctx, body.file);
-  await body.file.close();
-  await rename(body.tempPath, finalPath);
-  // The rename is durable only once its folder is synced (architecture.md §4 rule 6).
-  await ctx.folderSync.sync(dirname(finalPath));
-  return version;
-}
-
 /** Copies a received range into the target at its offset, without truncating it. */
 async function applyRange(
   ctx: NodeContext,
@@ -251,18 +153,7 @@ async function applyRange(
   } finally {
     await target.close();
   }
-  await discard(body);
-}
-
-async function discard(body: ReceivedBody): Promise<void> {
-  await body.file.close().catch(() => undefined);
-  await unlink(body.tempPath).catch(() => undefined);
-}
-
-async function timedSync(ctx: NodeContext, file: FileHandle): Promise<void> {
-  const started = performance.now();
-  await file.sync();
-  ctx.stats.fsync(performance.now() - started);
+  await discardBody(body);
 }
 
 /** Base64 of a 16-byte MD5 (padding optional), normalised with padding; null if absent. */

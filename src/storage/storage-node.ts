@@ -3,6 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { ConfinedFs } from './confined-fs.js';
+import { CopySource } from './copy-source.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DigestStore } from './digest-store.js';
 import { UtilizationSampler } from './disk-utilization.js';
@@ -63,6 +64,10 @@ export async function startStorageNode(
     stats,
     folderSync: new FolderSync((durationMs) => stats.fsync(durationMs)),
     hashOffload: new HashOffload(),
+    copySource: new CopySource({
+      headersTimeoutMs: config.headersTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+    }),
     logger: extras.logger,
     pathLocks: new PathLocks(),
     ...(config.secret !== '' && {
@@ -89,9 +94,10 @@ export async function startStorageNode(
     : null;
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
-    closing ??= closeAll(http, side, watch, usageTimer, config.closeGraceMs).then(() =>
-      ctx.hashOffload.close(),
-    );
+    closing ??= closeAll(http, side, watch, usageTimer, config.closeGraceMs).then(() => {
+      ctx.copySource.close();
+      return ctx.hashOffload.close();
+    });
     return closing;
   };
   const side = config.sideListen

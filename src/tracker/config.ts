@@ -30,6 +30,8 @@ export interface TrackerConfig {
   readonly connTimeoutMs: number;
   readonly connPoolSize: number;
   readonly mogstoredStreamPort: number;
+  /** Replication asks the destination node to fetch each copy itself (docs/storage-node.md). */
+  readonly copiesBetweenNodes: boolean;
   readonly replUseGetPort: boolean;
   readonly rebalanceIgnoreMissing: boolean;
   readonly maxHandles: number;
@@ -146,6 +148,7 @@ function defaults(): Draft {
     connTimeoutMs: 2000,
     connPoolSize: 20,
     mogstoredStreamPort: 7501,
+    copiesBetweenNodes: true,
     replUseGetPort: false,
     rebalanceIgnoreMissing: false,
     maxHandles: 0,
@@ -256,6 +259,7 @@ export const TRACKER_CONFIG_KEYS: Readonly<Record<string, Apply>> = {
   conn_timeout: field('connTimeoutMs', secondsAsMs, SECONDS),
   conn_pool_size: field('connPoolSize', integer(1), COUNT),
   mogstored_stream_port: field('mogstoredStreamPort', integer(1, 65535), PORT),
+  copies_between_nodes: field('copiesBetweenNodes', boolean, BOOLEAN),
   repl_use_get_port: field('replUseGetPort', boolean, BOOLEAN),
   rebalance_ignore_missing: field('rebalanceIgnoreMissing', boolean, BOOLEAN),
   max_handles: field('maxHandles', integer(0), NUMBER),

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   readonly nodeTimeoutMs?: number;
   readonly connTimeoutMs?: number;
   readonly mogstoredStreamPort?: number;
+  /** Copies go node to node where the nodes can (config `copies_between_nodes`). */
+  readonly copiesBetweenNodes?: boolean;
   /** Milliseconds between monitor rounds (2.5 s in the original). */
   readonly monitorIntervalMs?: number;
   /** Runs the replicate, delete and reaper workers (config `job_master`, default on). */
@@ -133,6 +135,7 @@ export async function createTrackerServices(
     nodeTimeoutMs: options.nodeTimeoutMs ?? 2000,
     connTimeoutMs: options.connTimeoutMs ?? 2000,
     mogstoredStreamPort: options.mogstoredStreamPort ?? 7501,
+    copiesBetweenNodes: options.copiesBetweenNodes ?? true,
   });
   const cluster = new ClusterView(meta);
   try {

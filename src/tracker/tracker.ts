@@ -59,6 +59,7 @@ export async function startTracker(
     nodeTimeoutMs: config.nodeTimeoutMs,
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
+    copiesBetweenNodes: config.copiesBetweenNodes,
     jobMaster: config.jobMaster,
     ...(config.secret !== undefined && {
       secret: config.secret,

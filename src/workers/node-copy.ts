@@ -6,6 +6,7 @@ import { parseFidPath } from '../protocol/fid-path.js';
 import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
 import { storageUrl } from '../tracker/storage-urls.js';
+import { hexHeader, pullCopy } from './pull-copy.js';
 
 /** Files up to this size may be copied from a buffer instead of a stream relay. */
 const SMALL_COPY_BYTES = 1024 * 1024;
@@ -14,6 +15,8 @@ const SMALL_COPY_BYTES = 1024 * 1024;
  * so many concurrent copies of small files cannot add up to a spike of memory.
  */
 const BUFFERED_COPIES_BYTES = 8 * 1024 * 1024;
+/** How long copies to a node that could not pull one are relayed before it is asked again. */
+const RELAY_MEMORY_MS = 10 * 60 * 1000;
 
 export interface CopyRequest {
   readonly fid: number;
@@ -47,23 +50,47 @@ export interface NodeCopierOptions {
   readonly idleTimeoutMs?: number;
   /** Connections per storage node. */
   readonly connections?: number;
+  /**
+   * Ask the destination node to fetch the copy from the source itself (config
+   * `copies_between_nodes`, default on); copies it cannot pull are relayed.
+   */
+  readonly betweenNodes?: boolean;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
 }
 
-const ALGORITHMS: Readonly<Record<number, { node: 'md5' | 'sha1'; side: 'MD5' | 'SHA-1' }>> = {
+interface Algorithm {
+  readonly node: 'md5' | 'sha1';
+  readonly side: 'MD5' | 'SHA-1';
+}
+
+/** A copy's two signed URLs and the digest it is checked with. */
+interface CopyUrls {
+  readonly sourceUrl: string;
+  readonly destUrl: string;
+  readonly algorithm: Algorithm;
+}
+
+const ALGORITHMS: Readonly<Record<number, Algorithm>> = {
   1: { node: 'md5', side: 'MD5' },
   2: { node: 'sha1', side: 'SHA-1' },
 };
 
 /**
- * Copies a fid node to node (behaviour.md §6.3): the source's GET body is streamed into the
- * destination's PUT, never held whole in memory, and digested on the way. The copy counts
- * only once the destination's own digest of what it stored matches the fid's checksum
- * (architecture.md §4.4).
+ * Copies a fid node to node (behaviour.md §6.3). Where the destination runs mogile, it
+ * fetches the copy from the source itself, given the length and checksum to expect
+ * (pull-copy.ts). Otherwise (mogstored, or nodes that cannot reach each other) the
+ * source's GET body is relayed into the destination's PUT, never held whole in memory,
+ * and digested on the way. Either way the copy counts only once the destination's own
+ * digest of what it stored matches the fid's checksum (architecture.md §4.4).
  */
 export class NodeCopier {
   readonly #options: NodeCopierOptions;
   readonly #agent: Agent;
+  readonly #now: () => number;
   #bufferedBytes = 0;
+  /** Routes (`source>destination` host ids, or `>destination`) relayed until a time. */
+  readonly #relayUntil = new Map<string, number>();
 
   constructor(options: NodeCopierOptions) {
     this.#options = options;
@@ -72,26 +99,13 @@ export class NodeCopier {
       connections: options.connections ?? 32,
       pipelining: 1,
     });
+    this.#now = options.now ?? Date.now;
   }
 
   async copy(copy: CopyRequest): Promise<CopyResult> {
-    const buffered =
-      copy.lengthBytes <= SMALL_COPY_BYTES &&
-      this.#bufferedBytes + copy.lengthBytes <= BUFFERED_COPIES_BYTES;
-    const reserved = buffered ? copy.lengthBytes : 0;
-    this.#bufferedBytes += reserved;
-    try {
-      return await this.#copy(copy, buffered);
-    } finally {
-      this.#bufferedBytes -= reserved;
-    }
-  }
-
-  async #copy(copy: CopyRequest, buffered: boolean): Promise<CopyResult> {
     const hashtype = copy.stored?.hashtype ?? 1;
     const algorithm = ALGORITHMS[hashtype];
     if (!algorithm) return { ok: false, side: 'source', reason: `unknown hashtype ${hashtype}` };
-    const idle = this.#options.idleTimeoutMs ?? 45_000;
     // Replication signs its own requests when the cluster has a secret (docs/security.md).
     const { nodes } = this.#options;
     const sourceUrl = nodes.sign(
@@ -113,7 +127,55 @@ export class NodeCopier {
         };
       }
     }
+    const urls = { sourceUrl, destUrl, algorithm };
+    const route = `${copy.source.host.hostid}>${copy.destination.host.hostid}`;
+    const destinationOnly = `>${copy.destination.host.hostid}`;
+    if (this.#pulls(route) && this.#pulls(destinationOnly)) {
+      const pulled = await pullCopy(
+        this.#agent,
+        { ...urls, lengthBytes: copy.lengthBytes, stored: copy.stored, algorithm: algorithm.node },
+        {
+          headersTimeoutMs: this.#options.headersTimeoutMs,
+          idleTimeoutMs: this.#options.idleTimeoutMs ?? 45_000,
+        },
+      );
+      if (typeof pulled !== 'string') return pulled;
+      // The node cannot pull at all, or not from this source: relay for a while.
+      this.#relayUntil.set(
+        pulled === 'unsupported' ? destinationOnly : route,
+        this.#now() + RELAY_MEMORY_MS,
+      );
+    }
+    return this.#relay(copy, urls);
+  }
 
+  /** Whether copies along a route may be pulled (not relayed) now. */
+  #pulls(route: string): boolean {
+    if (this.#options.betweenNodes === false) return false;
+    const until = this.#relayUntil.get(route);
+    if (until === undefined) return true;
+    if (until > this.#now()) return false;
+    this.#relayUntil.delete(route);
+    return true;
+  }
+
+  async #relay(copy: CopyRequest, urls: CopyUrls): Promise<CopyResult> {
+    const buffered =
+      copy.lengthBytes <= SMALL_COPY_BYTES &&
+      this.#bufferedBytes + copy.lengthBytes <= BUFFERED_COPIES_BYTES;
+    const reserved = buffered ? copy.lengthBytes : 0;
+    this.#bufferedBytes += reserved;
+    try {
+      return await this.#relayCopy(copy, urls, buffered);
+    } finally {
+      this.#bufferedBytes -= reserved;
+    }
+  }
+
+  async #relayCopy(copy: CopyRequest, urls: CopyUrls, buffered: boolean): Promise<CopyResult> {
+    const { sourceUrl, destUrl, algorithm } = urls;
+    const hashtype = copy.stored?.hashtype ?? 1;
+    const idle = this.#options.idleTimeoutMs ?? 45_000;
     let get: Awaited<ReturnType<typeof request>>;
     try {
       get = await request(sourceUrl, {
@@ -238,7 +300,7 @@ export class NodeCopier {
   async #destinationDigest(
     copy: CopyRequest,
     destUrl: string,
-    algorithm: { node: 'md5' | 'sha1'; side: 'MD5' | 'SHA-1' },
+    algorithm: Algorithm,
   ): Promise<string | undefined> {
     const timeoutMs = this.#options.headersTimeoutMs;
     const head = await this.#options.nodes.head(destUrl, timeoutMs).catch(() => undefined);
@@ -281,9 +343,4 @@ async function readWhole(body: Readable, length: number): Promise<Buffer> {
 function discard(body: Readable): void {
   body.on('error', () => undefined);
   body.destroy();
-}
-
-function hexHeader(value: string | string[] | undefined): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
 }

@@ -53,6 +53,7 @@ export class RebalanceMover {
       mogstoredStreamPort: options.services.options.mogstoredStreamPort,
       headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
       connections: 8,
+      betweenNodes: options.services.options.copiesBetweenNodes,
     });
   }
 

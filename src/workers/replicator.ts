@@ -80,6 +80,7 @@ export class Replicator {
       mogstoredStreamPort: options.services.options.mogstoredStreamPort,
       headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
       connections: this.#concurrency * 2,
+      betweenNodes: options.services.options.copiesBetweenNodes,
     });
   }
 

@@ -11,6 +11,7 @@ export type WorkerServices = Pick<
     | 'minFreeSpaceMb'
     | 'nodeTimeoutMs'
     | 'mogstoredStreamPort'
+    | 'copiesBetweenNodes'
     // Fsck and rebalance: the injectors run on the tracker their settings name.
     | 'hostname'
   >;

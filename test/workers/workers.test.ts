@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -146,31 +148,119 @@ describe('replicator', () => {
   });
 });
 
+async function view(devid: number) {
+  const snapshot = await services.cluster.current();
+  const device = snapshot.device(devid)!;
+  return { device, host: snapshot.host(device.hostid)! };
+}
+
+/** The destination node's request counts by method (GET /_stats). */
+async function requestsOf(node: NodeProcess): Promise<Record<string, number>> {
+  const response = await request(`http://127.0.0.1:${node.http.port}/_stats`);
+  return ((await response.body.json()) as { requestsByMethod: Record<string, number> })
+    .requestsByMethod;
+}
+
 describe('node copier', () => {
-  it('copies many 1 MiB files at once, past what it buffers, each byte for byte', async () => {
+  it('has the destination node pull the copy, without relaying it', async () => {
+    const body = 'pulled by the destination';
+    const fid = await storedFile(1, body);
+    const before = await requestsOf(nodes[1]!);
+    const result = await copier.copy({
+      fid,
+      lengthBytes: body.length,
+      source: await view(1),
+      destination: await view(3),
+      stored: { hashtype: 1, digest: md5(body) },
+    });
+    expect(result).toEqual({ ok: true, digest: { hashtype: 1, digest: md5(body) } });
+    const after = await requestsOf(nodes[1]!);
+    expect((after['POST'] ?? 0) - (before['POST'] ?? 0)).toBe(1);
+    expect((after['PUT'] ?? 0) - (before['PUT'] ?? 0)).toBe(0);
+    expect(onDisk(3, fid)).toBe(true);
+  });
+
+  it('relays to a node that cannot pull, and remembers it for ten minutes', async () => {
+    // A node like mogstored: POST answers 400, PUT stores the body.
+    const seen: string[] = [];
+    const fake: Server = createServer((req, res) => {
+      seen.push(req.method!);
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.method !== 'PUT') {
+          res.writeHead(400, { 'Content-Length': 0 }).end();
+          return;
+        }
+        const digest = createHash('md5').update(Buffer.concat(chunks)).digest('hex');
+        res.writeHead(200, { 'Content-Length': 0, 'X-Mogile-MD5': digest }).end();
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    let now = Date.now();
+    const relaying = new NodeCopier({
+      nodes: services.nodes,
+      mogstoredStreamPort: 0,
+      headersTimeoutMs: 5000,
+      now: () => now,
+    });
+    const real = await view(3);
+    const destination = {
+      device: real.device,
+      host: { ...real.host, hostid: 99, httpPort: (fake.address() as AddressInfo).port },
+    };
+    const copyTo = async (body: string) =>
+      relaying.copy({
+        fid: await storedFile(1, body),
+        lengthBytes: body.length,
+        source: await view(1),
+        destination,
+        stored: { hashtype: 1, digest: md5(body) },
+      });
+    try {
+      expect((await copyTo('first')).ok).toBe(true);
+      expect(seen).toEqual(['POST', 'PUT']);
+      expect((await copyTo('second')).ok).toBe(true);
+      expect(seen).toEqual(['POST', 'PUT', 'PUT']);
+      now += 11 * 60 * 1000;
+      expect((await copyTo('third')).ok).toBe(true);
+      expect(seen).toEqual(['POST', 'PUT', 'PUT', 'POST', 'PUT']);
+    } finally {
+      await relaying.close();
+      fake.close();
+    }
+  });
+
+  it('relays many 1 MiB files at once, past what it buffers, each byte for byte', async () => {
     // 12 concurrent copies of 1 MiB exceed the 8 MiB the copier holds in buffers, so some
     // are read whole and the rest relayed as streams; every one must arrive intact.
-    const snapshot = await services.cluster.current();
-    const view = (devid: number) => {
-      const device = snapshot.device(devid)!;
-      return { device, host: snapshot.host(device.hostid)! };
-    };
+    const relaying = new NodeCopier({
+      nodes: services.nodes,
+      mogstoredStreamPort: 0,
+      headersTimeoutMs: 5000,
+      betweenNodes: false,
+    });
+    const before = await requestsOf(nodes[1]!);
     const bodies = Array.from({ length: 12 }, (_, i) =>
       Buffer.alloc(1024 * 1024, `file ${i} `).toString('latin1'),
     );
     const fids = await Promise.all(bodies.map((body) => storedFile(1, body)));
     const results = await Promise.all(
-      fids.map((fid, i) =>
-        copier.copy({
+      fids.map(async (fid, i) =>
+        relaying.copy({
           fid,
           lengthBytes: 1024 * 1024,
-          source: view(1),
-          destination: view(3),
+          source: await view(1),
+          destination: await view(3),
           stored: { hashtype: 1, digest: md5(bodies[i]!) },
         }),
       ),
     );
+    await relaying.close();
     expect(results.map((result) => result.ok)).toEqual(fids.map(() => true));
+    const after = await requestsOf(nodes[1]!);
+    expect((after['PUT'] ?? 0) - (before['PUT'] ?? 0)).toBe(12);
+    expect(after['POST'] ?? 0).toBe(before['POST'] ?? 0);
     for (const [i, fid] of fids.entries()) {
       const url = `http://127.0.0.1:${nodeOf(3).http.port}${fidPath(3, fid)}`;
       const copied = await request(url);
