@@ -23,7 +23,8 @@ export interface LocalCluster {
 /**
  * A tracker and `nodes` storage nodes (one device each) as separate processes under one
  * temp folder, registered and writeable. `MOGILE_TRACKER_NODE_ARGS` adds node flags to the
- * tracker (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * tracker (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); `MOGILE_TRACKER_CONFIG` adds lines
+ * to its configuration file, separated by `;` (e.g. `copies_between_nodes = 0`).
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mogile-bench-'));
@@ -76,7 +77,8 @@ function startTrackerProcess(dir: string, db: string): Promise<BenchProcess> {
   // In a file rather than on the command line: a tracker without an HTTP side only warns
   // about an unknown key in its file, and a fixed port would clash with other clusters.
   const config = join(dir, 'mogilefsd.conf');
-  writeFileSync(config, 'http_listen = 127.0.0.1:0\n');
+  const extra = process.env['MOGILE_TRACKER_CONFIG']?.split(';').map((line) => line.trim()) ?? [];
+  writeFileSync(config, ['http_listen = 127.0.0.1:0', ...extra, ''].join('\n'));
   const nodeFlags = process.env['MOGILE_TRACKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
   return spawnListening({
     role: 'tracker',
