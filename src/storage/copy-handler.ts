@@ -70,6 +70,12 @@ export async function handleCopy(
     const outcome = failure.reachable ? 'source-broke' : 'source-unreachable';
     return answer(res, 502, outcome, `GET ${order.source.href}: ${failure.message}`);
   }
+  // The tracker gave up (its deadline, or it stopped): the copy stops too, and leaves
+  // nothing, as an upload cut short does.
+  res.once('close', () => {
+    if (!res.writableFinished) source.destroy();
+  });
+  if (res.closed) source.destroy();
   const status = source.statusCode ?? 0;
   const length = source.headers['content-length'];
   if (status !== 200 || Number(length) !== order.lengthBytes) {
@@ -168,6 +174,7 @@ function answer(
   detail: string,
   headers: Record<string, string> = {},
 ): void {
+  if (res.destroyed) return;
   sendPage(res, status, detail, { 'X-Mogile-Copy': outcome, ...headers });
 }
 

@@ -74,6 +74,15 @@ function leftovers(): string[] {
   return existsSync(temp) ? readdirSync(temp) : [];
 }
 
+/** Polls `condition` every 10 ms for up to 10 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('copies between nodes', () => {
   it('fetches the copy, checks it, stores it and answers with its digests', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024 + 17, 'copied bytes ');
@@ -161,6 +170,37 @@ describe('copies between nodes', () => {
     expect(cut).toMatchObject({ status: 502, outcome: 'source-broke' });
     expect(onDestination(108)).toBe(false);
     expect(leftovers()).toEqual([]);
+  });
+
+  it('stops and leaves nothing when the tracker hangs up mid-copy', async () => {
+    // A source that trickles a 1 MiB body for as long as it is read.
+    const trickle = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Length': 1024 * 1024 });
+      const timer = setInterval(() => res.write(Buffer.alloc(1024, 't')), 10);
+      res.once('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    const port = (trickle.address() as AddressInfo).port;
+    const hangUp = new AbortController();
+    const pending = request(url(destination, 2, 112), {
+      method: 'POST',
+      headers: {
+        'content-length': '0',
+        'x-mogile-copy-from': `http://127.0.0.1:${port}${fidPath(1, 112)}`,
+        'x-mogile-copy-length': String(1024 * 1024),
+      },
+      signal: hangUp.signal,
+    }).catch((error: unknown) => error);
+    try {
+      await until(() => leftovers().length > 0);
+      hangUp.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      await until(() => leftovers().length === 0);
+      expect(onDestination(112)).toBe(false);
+    } finally {
+      trickle.closeAllConnections();
+      trickle.close();
+    }
   });
 
   it('refuses to fetch anything but the same fid over plain http', async () => {
