@@ -37,7 +37,7 @@ export async function uploadToFirstAccepting(
         source.sizeBytes,
         signal,
       );
-      const { sizeBytes, md5Hex } = attempt.result();
+      const { sizeBytes, md5Hex } = await attempt.result();
       // Our storage node reports the MD5 of what it stored; other nodes say nothing.
       if (nodeMd5 !== undefined && nodeMd5.toLowerCase() !== md5Hex) {
         throw new MogileClientError(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { BACKGROUND_DIGEST_BYTES, bodyDigest } from './background-digest.js';
 import { MogileClientError } from './errors.js';
 
 /** What `store()` accepts: bytes, a stream (never buffered whole), or a file path. */
@@ -17,7 +18,7 @@ export interface UploadBody {
   /** True once any byte was pulled from the source (then it cannot be sent again). */
   started(): boolean;
   /** Bytes sent and their MD5; final once undici has consumed the body. */
-  result(): { readonly sizeBytes: number; readonly md5Hex: string };
+  result(): Promise<{ readonly sizeBytes: number; readonly md5Hex: string }>;
 }
 
 /**
@@ -38,14 +39,14 @@ export async function openUploadSource(
   onProgress?: (sentBytes: number) => void,
 ): Promise<UploadSource> {
   if (source instanceof Uint8Array) {
-    const md5Hex = createHash('md5').update(source).digest('hex');
+    const md5 = bufferMd5(source);
     return {
       sizeBytes: source.byteLength,
       replayable: true,
       attempt: () => ({
         body: source,
         started: () => true,
-        result: () => ({ sizeBytes: source.byteLength, md5Hex }),
+        result: async () => ({ sizeBytes: source.byteLength, md5Hex: await md5 }),
       }),
     };
   }
@@ -86,6 +87,30 @@ export async function openUploadSource(
   );
 }
 
+/** Pieces a large buffer is handed to the digest thread in. */
+const DIGEST_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The MD5 of bytes about to be uploaded. A large buffer is digested on the digest thread
+ * while it is being sent, instead of before (MD5 of 64 MiB takes over 100 ms); the caller
+ * must not change the buffer until the store has finished, as for any upload.
+ */
+function bufferMd5(bytes: Uint8Array): Promise<string> {
+  if (bytes.byteLength < BACKGROUND_DIGEST_BYTES) {
+    return Promise.resolve(createHash('md5').update(bytes).digest('hex'));
+  }
+  const digest = bodyDigest('MD5', bytes.byteLength);
+  const hex = (async () => {
+    for (let offset = 0; offset < bytes.byteLength; offset += DIGEST_PIECE_BYTES) {
+      await digest.update(bytes.subarray(offset, offset + DIGEST_PIECE_BYTES));
+    }
+    return digest.hex();
+  })();
+  // Awaited by every attempt's result(); an upload that fails first never asks.
+  hex.catch(() => undefined);
+  return hex;
+}
+
 /** Wraps a source so that its bytes are counted and hashed as undici pulls them. */
 function hashingBody(
   source: AsyncIterable<Uint8Array>,
@@ -111,7 +136,7 @@ function hashingBody(
     started: () => started,
     result: () => {
       md5Hex ??= hash.digest('hex');
-      return { sizeBytes, md5Hex };
+      return Promise.resolve({ sizeBytes, md5Hex });
     },
   };
 }
