@@ -74,7 +74,10 @@ describe('tracker process: one shared tracker', () => {
     const conn = await TrackerConnection.open(tracker.port);
     expect(await conn.request('test crash=1&callid=7')).toBe('ERR failure Operation+failed 7\r\n');
     expect(await conn.request('noop callid=after')).toBe('OK callid=after\r\n');
-    expect(tracker.stderr()).toContain('test crash requested by the client');
+    // The log line reaches this process's pipe on its own schedule.
+    await expect
+      .poll(() => tracker.stderr(), { timeout: 5000 })
+      .toContain('test crash requested by the client');
     conn.close();
   });
 
