@@ -88,6 +88,8 @@ export class NodeCopier {
   readonly #options: NodeCopierOptions;
   readonly #agent: Agent;
   readonly #now: () => number;
+  /** Longest silence while bytes flow (45 s in the original, §6.3). */
+  readonly #idleMs: number;
   #bufferedBytes = 0;
   /** Routes (`source>destination` host ids, or `>destination`) relayed until a time. */
   readonly #relayUntil = new Map<string, number>();
@@ -100,6 +102,7 @@ export class NodeCopier {
       pipelining: 1,
     });
     this.#now = options.now ?? Date.now;
+    this.#idleMs = options.idleTimeoutMs ?? 45_000;
   }
 
   async copy(copy: CopyRequest): Promise<CopyResult> {
@@ -136,7 +139,7 @@ export class NodeCopier {
         { ...urls, lengthBytes: copy.lengthBytes, stored: copy.stored, algorithm: algorithm.node },
         {
           headersTimeoutMs: this.#options.headersTimeoutMs,
-          idleTimeoutMs: this.#options.idleTimeoutMs ?? 45_000,
+          idleTimeoutMs: this.#idleMs,
         },
       );
       if (typeof pulled !== 'string') return pulled;
@@ -175,7 +178,7 @@ export class NodeCopier {
   async #relayCopy(copy: CopyRequest, urls: CopyUrls, buffered: boolean): Promise<CopyResult> {
     const { sourceUrl, destUrl, algorithm } = urls;
     const hashtype = copy.stored?.hashtype ?? 1;
-    const idle = this.#options.idleTimeoutMs ?? 45_000;
+    const idle = this.#idleMs;
     let get: Awaited<ReturnType<typeof request>>;
     try {
       get = await request(sourceUrl, {
