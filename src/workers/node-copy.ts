@@ -28,7 +28,12 @@ export interface CopyRequest {
 }
 
 export type CopyResult =
-  | { readonly ok: true; readonly digest: StoredChecksum }
+  | {
+      readonly ok: true;
+      readonly digest: StoredChecksum;
+      /** Set when the bytes passed through the tracker instead of going node to node. */
+      readonly relayed?: true;
+    }
   | {
       readonly ok: false;
       readonly side: 'source' | 'destination';
@@ -57,6 +62,8 @@ export interface NodeCopierOptions {
   readonly betweenNodes?: boolean;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
+  /** Told when copies to a node start being relayed, and why. */
+  readonly logger?: { warn(obj: object, msg?: string): void } | undefined;
 }
 
 interface Algorithm {
@@ -148,8 +155,19 @@ export class NodeCopier {
         pulled === 'unsupported' ? destinationOnly : route,
         this.#now() + RELAY_MEMORY_MS,
       );
+      this.#options.logger?.warn(
+        {
+          destination: copy.destination.host.name,
+          ...(pulled === 'unreachable' && { source: copy.source.host.name }),
+          minutes: RELAY_MEMORY_MS / 60_000,
+        },
+        pulled === 'unsupported'
+          ? 'node does not pull copies: relaying its copies through the tracker'
+          : 'node cannot reach the source: relaying those copies through the tracker',
+      );
     }
-    return this.#relay(copy, urls);
+    const relayed = await this.#relay(copy, urls);
+    return relayed.ok ? { ...relayed, relayed: true } : relayed;
   }
 
   /** Whether copies along a route may be pulled (not relayed) now. */

@@ -29,6 +29,8 @@ export interface ReplicatorStats {
   readonly done: number;
   readonly deferred: number;
   readonly copiesMade: number;
+  /** Of those, copies relayed through the tracker (the node could not pull them). */
+  readonly copiesRelayed: number;
   readonly copiesRemoved: number;
   /** Copies not recorded because an invariant broke (architecture.md §4.5). */
   readonly invariantViolations: number;
@@ -81,6 +83,7 @@ export class Replicator {
       headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
       connections: this.#concurrency * 2,
       betweenNodes: options.services.options.copiesBetweenNodes,
+      logger: options.services.logger,
     });
   }
 
@@ -97,6 +100,7 @@ export class Replicator {
       done: 0,
       deferred: 0,
       copiesMade: 0,
+      copiesRelayed: 0,
       copiesRemoved: 0,
       invariantViolations: 0,
     };
@@ -108,7 +112,7 @@ export class Replicator {
     logger?.debug({ fids: tasks.map((task) => task.fid) }, 'replication claimed');
     const snapshot = await this.#services.cluster.current();
     await forEachConcurrently(tasks, this.#concurrency, async (task) => {
-      const counts = { made: 0, violations: 0 };
+      const counts = { made: 0, relayed: 0, violations: 0 };
       let outcome: Outcome;
       // A claim that ran out while the batch waited is handed off untouched.
       if (!this.#claims.mayAct(task.fid)) {
@@ -127,6 +131,7 @@ export class Replicator {
         }
       }
       stats.copiesMade += counts.made;
+      stats.copiesRelayed += counts.relayed;
       stats.invariantViolations += counts.violations;
       if (outcome.result === 'too_happy') stats.copiesRemoved += outcome.removed;
       if (await this.#settle(task, outcome)) stats.done += 1;
@@ -145,7 +150,7 @@ export class Replicator {
   async #replicate(
     task: ReplicationTask,
     snapshot: ClusterSnapshot,
-    counts: { made: number; violations: number },
+    counts: { made: number; relayed: number; violations: number },
   ): Promise<Outcome> {
     const { meta, observations, options } = this.#services;
     const file = await meta.findFileByFid(task.fid);
@@ -222,6 +227,7 @@ export class Replicator {
         }
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
         counts.made += 1;
+        if (copied.relayed) counts.relayed += 1;
         this.copies.recorded(file.fid);
         on = [...on, destination];
       }

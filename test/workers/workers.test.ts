@@ -15,6 +15,7 @@ import { Reaper } from '../../src/workers/reaper.js';
 import { Replicator } from '../../src/workers/replicator.js';
 import { END_OF_TIME } from '../../src/workers/retry-delays.js';
 import { TempfileSweeper } from '../../src/workers/tempfile-sweeper.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import {
   makeDocroot,
   type NodeProcess,
@@ -117,7 +118,7 @@ describe('replicator', () => {
     const replicator = new Replicator({ services, fidLocks: new FidLocks() });
     const fid = await storedFile(1, 'replicate me');
     const stats = await replicator.runOnce();
-    expect(stats).toMatchObject({ claimed: 1, done: 1, copiesMade: 1 });
+    expect(stats).toMatchObject({ claimed: 1, done: 1, copiesMade: 1, copiesRelayed: 0 });
     expect(await services.meta.fileDevids(fid)).toEqual([1, 3]);
     expect(onDisk(3, fid)).toBe(true);
     expect((await services.meta.findFileByFid(fid))?.devcount).toBe(2);
@@ -198,11 +199,13 @@ describe('node copier', () => {
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     let now = Date.now();
+    const { logger, records } = memoryLogger();
     const relaying = new NodeCopier({
       nodes: services.nodes,
       mogstoredStreamPort: 0,
       headersTimeoutMs: 5000,
       now: () => now,
+      logger,
     });
     const real = await view(3);
     const destination = {
@@ -218,8 +221,11 @@ describe('node copier', () => {
         stored: { hashtype: 1, digest: md5(body) },
       });
     try {
-      expect((await copyTo('first')).ok).toBe(true);
+      expect(await copyTo('first')).toMatchObject({ ok: true, relayed: true });
       expect(seen).toEqual(['POST', 'PUT']);
+      expect(records.map((record) => record.msg)).toEqual([
+        'node does not pull copies: relaying its copies through the tracker',
+      ]);
       expect((await copyTo('second')).ok).toBe(true);
       expect(seen).toEqual(['POST', 'PUT', 'PUT']);
       now += 11 * 60 * 1000;
