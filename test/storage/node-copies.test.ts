@@ -68,6 +68,16 @@ function onDestination(fid: number): boolean {
   return existsSync(join(destination.docroot, fidPath(2, fid)));
 }
 
+/** The headers asking for `fid`'s copy of `length` bytes on the source's dev1. */
+function order(fid: number, length: number, digest: { md5?: string; sha1?: string } = {}) {
+  return {
+    'x-mogile-copy-from': url(source, 1, fid),
+    'x-mogile-copy-length': String(length),
+    ...(digest.md5 !== undefined && { 'x-mogile-copy-md5': digest.md5 }),
+    ...(digest.sha1 !== undefined && { 'x-mogile-copy-sha1': digest.sha1 }),
+  };
+}
+
 /** Temp files left on the destination's device (there must never be any). */
 function leftovers(): string[] {
   const temp = join(destination.docroot, 'dev2', '.mogile-tmp');
@@ -87,11 +97,7 @@ describe('copies between nodes', () => {
   it('fetches the copy, checks it, stores it and answers with its digests', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024 + 17, 'copied bytes ');
     await stored(101, body);
-    const reply = await pull(url(destination, 2, 101), {
-      'x-mogile-copy-from': url(source, 1, 101),
-      'x-mogile-copy-length': String(body.length),
-      'x-mogile-copy-md5': md5(body),
-    });
+    const reply = await pull(url(destination, 2, 101), order(101, body.length, { md5: md5(body) }));
     expect(reply).toMatchObject({ status: 201, outcome: 'stored' });
     expect(reply.headers['x-mogile-md5']).toBe(md5(body));
     expect(reply.headers['x-mogile-sha1']).toBe(sha1(body));
@@ -105,18 +111,16 @@ describe('copies between nodes', () => {
   it('checks a SHA-1 when that is the digest named', async () => {
     const body = Buffer.from('sha-1 class file');
     await stored(102, body);
-    const good = await pull(url(destination, 2, 102), {
-      'x-mogile-copy-from': url(source, 1, 102),
-      'x-mogile-copy-length': String(body.length),
-      'x-mogile-copy-sha1': sha1(body),
-    });
+    const good = await pull(
+      url(destination, 2, 102),
+      order(102, body.length, { sha1: sha1(body) }),
+    );
     expect(good).toMatchObject({ status: 201, outcome: 'stored' });
     await stored(103, body);
-    const bad = await pull(url(destination, 2, 103), {
-      'x-mogile-copy-from': url(source, 1, 103),
-      'x-mogile-copy-length': String(body.length),
-      'x-mogile-copy-sha1': sha1(Buffer.from('something else')),
-    });
+    const bad = await pull(
+      url(destination, 2, 103),
+      order(103, body.length, { sha1: sha1(Buffer.from('something else')) }),
+    );
     expect(bad).toMatchObject({ status: 502, outcome: 'source-mismatch' });
     expect(onDestination(103)).toBe(false);
   });
@@ -124,11 +128,10 @@ describe('copies between nodes', () => {
   it('keeps nothing when the bytes are not the named digest', async () => {
     const body = Buffer.from('rotten on the source');
     await stored(104, body);
-    const reply = await pull(url(destination, 2, 104), {
-      'x-mogile-copy-from': url(source, 1, 104),
-      'x-mogile-copy-length': String(body.length),
-      'x-mogile-copy-md5': md5(Buffer.from('what the tracker recorded')),
-    });
+    const reply = await pull(
+      url(destination, 2, 104),
+      order(104, body.length, { md5: md5(Buffer.from('what the tracker recorded')) }),
+    );
     expect(reply).toMatchObject({ status: 502, outcome: 'source-mismatch' });
     expect(reply.text).toContain('MD5 mismatch');
     expect(onDestination(104)).toBe(false);
@@ -136,17 +139,11 @@ describe('copies between nodes', () => {
   });
 
   it('reports a source without the file, or with another length', async () => {
-    const missing = await pull(url(destination, 2, 105), {
-      'x-mogile-copy-from': url(source, 1, 105),
-      'x-mogile-copy-length': '10',
-    });
+    const missing = await pull(url(destination, 2, 105), order(105, 10));
     expect(missing).toMatchObject({ status: 502, outcome: 'source-refused' });
     expect(missing.headers['x-mogile-source-status']).toBe('404');
     await stored(106, Buffer.from('eleven byte'));
-    const longer = await pull(url(destination, 2, 106), {
-      'x-mogile-copy-from': url(source, 1, 106),
-      'x-mogile-copy-length': '10',
-    });
+    const longer = await pull(url(destination, 2, 106), order(106, 10));
     expect(longer).toMatchObject({ status: 502, outcome: 'source-refused' });
     expect(longer.headers['x-mogile-source-length']).toBe('11');
     expect(onDestination(105) || onDestination(106)).toBe(false);
@@ -211,11 +208,7 @@ describe('copies between nodes', () => {
       { 'x-mogile-copy-from': `http://127.0.0.1:${source.http.port}/etc/passwd` },
       { 'x-mogile-copy-from': `file://${fidPath(1, 109)}`, 'x-mogile-copy-length': '1' },
       { 'x-mogile-copy-from': url(source, 1, 109), 'x-mogile-copy-length': 'ten' },
-      {
-        'x-mogile-copy-from': url(source, 1, 109),
-        'x-mogile-copy-length': '1',
-        'x-mogile-copy-md5': 'not hex',
-      },
+      order(109, 1, { md5: 'not hex' }),
     ];
     for (const headers of refusals) {
       const reply = await pull(url(destination, 2, 109), {
@@ -224,39 +217,32 @@ describe('copies between nodes', () => {
       });
       expect(reply, JSON.stringify(headers)).toMatchObject({ status: 400, outcome: 'refused' });
     }
-    const notFid = await pull(`http://127.0.0.1:${destination.http.port}/dev2/notes.txt`, {
-      'x-mogile-copy-from': url(source, 1, 109),
-      'x-mogile-copy-length': '1',
-    });
+    const notFid = await pull(
+      `http://127.0.0.1:${destination.http.port}/dev2/notes.txt`,
+      order(109, 1),
+    );
     expect(notFid).toMatchObject({ status: 400, outcome: 'refused' });
-    const noDevice = await pull(url(destination, 9, 109), {
-      'x-mogile-copy-from': url(source, 1, 109),
-      'x-mogile-copy-length': '1',
-    });
+    const noDevice = await pull(url(destination, 9, 109), order(109, 1));
     expect(noDevice).toMatchObject({ status: 404, outcome: 'failed' });
   });
 
   it('needs a write signature on a node with a secret', async () => {
     const body = Buffer.from('signed copy');
     await stored(111, body);
-    const order = {
-      'x-mogile-copy-from': url(source, 1, 111),
-      'x-mogile-copy-length': String(body.length),
-      'x-mogile-copy-md5': md5(body),
-    };
+    const copy = order(111, body.length, { md5: md5(body) });
     const target = url(signed, 2, 111);
-    const unsigned = await pull(target, order);
+    const unsigned = await pull(target, copy);
     expect(unsigned.status).toBe(403);
     expect(unsigned.outcome).toBeUndefined();
     const expires = Math.floor(Date.now() / 1000) + 60;
     const read = await pull(
       `${target}?${signatureQuery(SECRET, fidPath(2, 111), 'r', expires)}`,
-      order,
+      copy,
     );
     expect(read.status).toBe(403);
     const write = await pull(
       `${target}?${signatureQuery(SECRET, fidPath(2, 111), 'w', expires)}`,
-      order,
+      copy,
     );
     expect(write).toMatchObject({ status: 201, outcome: 'stored' });
     expect(readFileSync(join(signed.docroot, fidPath(2, 111))).equals(body)).toBe(true);
