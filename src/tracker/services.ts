@@ -23,6 +23,8 @@ export interface ServiceOptions {
   readonly mogstoredStreamPort?: number;
   /** Copies go node to node where the nodes can (config `copies_between_nodes`). */
   readonly copiesBetweenNodes?: boolean;
+  /** Copies read their source from its `http_get_port` (config `repl_use_get_port`). */
+  readonly replUseGetPort?: boolean;
   /** Milliseconds between monitor rounds (2.5 s in the original). */
   readonly monitorIntervalMs?: number;
   /** Runs the replicate, delete and reaper workers (config `job_master`, default on). */
@@ -136,6 +138,7 @@ export async function createTrackerServices(
     connTimeoutMs: options.connTimeoutMs ?? 2000,
     mogstoredStreamPort: options.mogstoredStreamPort ?? 7501,
     copiesBetweenNodes: options.copiesBetweenNodes ?? true,
+    replUseGetPort: options.replUseGetPort ?? false,
   });
   const cluster = new ClusterView(meta);
   try {

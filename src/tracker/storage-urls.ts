@@ -8,7 +8,11 @@ export interface UrlAudience {
   readonly zone?: string;
 }
 
-/** Upload URLs use `http_port`; read URLs `http_get_port`, falling back to `http_port`. */
+/**
+ * `upload` URLs use the host's `http_port` (uploads, and the tracker's own deletes and copy
+ * sources unless `repl_use_get_port`); `read` URLs its `http_get_port`, falling back to
+ * `http_port`.
+ */
 export type UrlKind = 'upload' | 'read';
 
 export function storageUrl(

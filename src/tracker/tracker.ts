@@ -60,6 +60,7 @@ export async function startTracker(
     connTimeoutMs: config.connTimeoutMs,
     mogstoredStreamPort: config.mogstoredStreamPort,
     copiesBetweenNodes: config.copiesBetweenNodes,
+    replUseGetPort: config.replUseGetPort,
     jobMaster: config.jobMaster,
     ...(config.secret !== undefined && {
       secret: config.secret,

@@ -60,6 +60,11 @@ export interface NodeCopierOptions {
    * `copies_between_nodes`, default on); copies it cannot pull are relayed.
    */
   readonly betweenNodes?: boolean;
+  /**
+   * Read sources from their host's `http_get_port` (config `repl_use_get_port`); by
+   * default from `http_port`, as the original does (behaviour.md §6.3).
+   */
+  readonly sourceFromGetPort?: boolean;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
   /** Told when copies to a node start being relayed, and why. */
@@ -119,7 +124,12 @@ export class NodeCopier {
     // Replication signs its own requests when the cluster has a secret (docs/security.md).
     const { nodes } = this.#options;
     const sourceUrl = nodes.sign(
-      storageUrl(copy.source.host, copy.source.device.devid, copy.fid, 'read'),
+      storageUrl(
+        copy.source.host,
+        copy.source.device.devid,
+        copy.fid,
+        this.#options.sourceFromGetPort ? 'read' : 'upload',
+      ),
     );
     const destUrl = nodes.sign(
       storageUrl(copy.destination.host, copy.destination.device.devid, copy.fid, 'upload'),

@@ -54,6 +54,7 @@ export class RebalanceMover {
       headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
       connections: 8,
       betweenNodes: options.services.options.copiesBetweenNodes,
+      sourceFromGetPort: options.services.options.replUseGetPort,
       logger: options.services.logger,
     });
   }

@@ -83,6 +83,7 @@ export class Replicator {
       headersTimeoutMs: Math.max(options.services.options.nodeTimeoutMs, 10_000),
       connections: this.#concurrency * 2,
       betweenNodes: options.services.options.copiesBetweenNodes,
+      sourceFromGetPort: options.services.options.replUseGetPort,
       logger: options.services.logger,
     });
   }

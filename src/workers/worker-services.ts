@@ -12,6 +12,7 @@ export type WorkerServices = Pick<
     | 'nodeTimeoutMs'
     | 'mogstoredStreamPort'
     | 'copiesBetweenNodes'
+    | 'replUseGetPort'
     // Fsck and rebalance: the injectors run on the tracker their settings name.
     | 'hostname'
   >;

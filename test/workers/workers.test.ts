@@ -181,6 +181,39 @@ describe('node copier', () => {
     expect(onDisk(3, fid)).toBe(true);
   });
 
+  it('reads the source from http_port unless repl_use_get_port says http_get_port', async () => {
+    // A get port where nothing listens: a copy that reads from it cannot succeed.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const real = await view(1);
+    const source = { device: real.device, host: { ...real.host, httpGetPort: closedPort } };
+    const fromGetPort = new NodeCopier({
+      nodes: services.nodes,
+      mogstoredStreamPort: 0,
+      headersTimeoutMs: 5000,
+      sourceFromGetPort: true,
+    });
+    const copyWith = async (which: NodeCopier, body: string) =>
+      which.copy({
+        fid: await storedFile(1, body),
+        lengthBytes: body.length,
+        source,
+        destination: await view(3),
+        stored: { hashtype: 1, digest: md5(body) },
+      });
+    try {
+      expect(await copyWith(copier, 'from the main port')).toMatchObject({ ok: true });
+      expect(await copyWith(fromGetPort, 'from the get port')).toMatchObject({
+        ok: false,
+        side: 'source',
+      });
+    } finally {
+      await fromGetPort.close();
+    }
+  });
+
   it('relays to a node that cannot pull, and remembers it for ten minutes', async () => {
     // A node like mogstored: POST answers 400, PUT stores the body.
     const seen: string[] = [];
