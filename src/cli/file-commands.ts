@@ -185,6 +185,9 @@ async function showInfo(
   key: string,
 ): Promise<undefined> {
   const info = await client.info(key, { devices: true });
+  // file_info names the checksum only for classes with a hashtype (spec §5.7); the
+  // recorded one (MD5 for the others) is in file_debug, which every tracker answers.
+  const checksum = info.checksum ?? (await client.debug({ fid: info.fid })).checksum;
   const lines = [
     ['key', info.key],
     ['domain', info.domain],
@@ -192,7 +195,7 @@ async function showInfo(
     ['fid', info.fid],
     ['length', info.lengthBytes],
     ['devcount', info.devcount],
-    ['checksum', info.checksum ?? ''],
+    ['checksum', checksum === undefined || checksum === 'NONE' ? '' : checksum],
     ['devids', info.devids?.join(',') ?? ''],
   ];
   await write(process.stdout, lines.map(([name, value]) => `${name}: ${value}\n`).join(''));

@@ -74,6 +74,13 @@ describe('mogile file commands', () => {
       /^key: cli\/a\n.*class: one\n.*length: 10000\n.*checksum: MD5:[0-9a-f]{32}\n/s,
     );
 
+    // A class without a hashtype: file_info leaves the checksum out, the CLI still shows it.
+    expect((await mogile(['put', 'cli/plain', file])).code).toBe(0);
+    expect((await mogile(['info', 'cli/plain'])).stdout.toString()).toMatch(
+      /\nclass: default\n.*checksum: MD5:[0-9a-f]{32}\n/s,
+    );
+    expect((await mogile(['rm', 'cli/plain'])).code).toBe(0);
+
     const paths = (await mogile(['paths', 'cli/a'])).stdout.toString().trim().split('\n');
     expect(paths[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dev\d+\//);
 
