@@ -2,14 +2,28 @@ import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { FileDigest } from './digest-store.js';
 
+/** An update hashes the first `bytes` of `data`, which the worker then sends back. */
 export type HashRequest =
-  | { readonly op: 'update'; readonly id: number; readonly data: Uint8Array }
+  | {
+      readonly op: 'update';
+      readonly id: number;
+      readonly data: ArrayBuffer;
+      readonly bytes: number;
+    }
   | { readonly op: 'final'; readonly id: number }
   | { readonly op: 'drop'; readonly id: number };
 
 export type HashReply =
-  | { readonly op: 'ack'; readonly id: number; readonly bytes: number }
+  | { readonly op: 'ack'; readonly id: number; readonly bytes: number; readonly data: ArrayBuffer }
   | { readonly op: 'digest'; readonly id: number; readonly md5: Uint8Array };
+
+/** Bytes are handed to the MD5 thread in buffers of this size, reused once it is done. */
+const HANDOFF_BYTES = 1024 * 1024;
+/**
+ * Spare hand-off buffers kept for reuse. The sink lets at most 8 MiB wait for the MD5
+ * thread (digest-sink.ts), so a dozen serve one upload at full speed without allocating.
+ */
+const MAX_SPARE_HANDOFFS = 12;
 
 export interface BodyDigest {
   readonly digest: FileDigest;
@@ -74,6 +88,8 @@ interface Session {
 export class HashOffload {
   #worker: Worker | undefined;
   readonly #sessions = new Map<number, Session>();
+  /** Hand-off buffers back from the worker: reused, so none waits for a GC to be freed. */
+  readonly #spare: ArrayBuffer[] = [];
   #nextId = 1;
 
   open(): BodyHasher {
@@ -83,28 +99,38 @@ export class HashOffload {
     this.#sessions.set(id, session);
     const sessions = this.#sessions;
     const sha1 = createHash('sha1');
+    // Bytes are packed into whole hand-off buffers across updates; a buffer goes to the
+    // worker when it is full, or at the end.
+    let handoff: Uint8Array | undefined;
+    let filled = 0;
+    const send = () => {
+      if (!handoff || filled === 0) return;
+      const data = handoff.buffer as ArrayBuffer;
+      worker.postMessage({ op: 'update', id, data, bytes: filled } satisfies HashRequest, [data]);
+      session.pending += filled;
+      handoff = undefined;
+      filled = 0;
+    };
     return {
       get backlogBytes() {
         return session.pending;
       },
-      update(buffers) {
+      update: (buffers) => {
         // One copy, transferred: the caller's buffers can be reused (or still be written to
-        // disk) at once, and the copy is freed as soon as the worker is done with it, so
-        // memory stays bounded by the backlog. allocUnsafeSlow gives the copy its own
-        // ArrayBuffer (transferable) without zero-filling it first.
-        let total = 0;
-        for (const buffer of buffers) total += buffer.length;
-        const data = Buffer.allocUnsafeSlow(total);
-        let offset = 0;
+        // disk) at once. The worker sends each hand-off buffer back once it has hashed it,
+        // to be filled again, so memory stays bounded by the backlog without waiting for
+        // either thread's garbage collector.
         for (const buffer of buffers) {
-          data.set(buffer, offset);
-          offset += buffer.length;
+          sha1.update(buffer);
+          for (let offset = 0; offset < buffer.length; ) {
+            handoff ??= new Uint8Array(this.#handoffBuffer());
+            const take = Math.min(buffer.length - offset, handoff.length - filled);
+            handoff.set(buffer.subarray(offset, offset + take), filled);
+            filled += take;
+            offset += take;
+            if (filled === handoff.length) send();
+          }
         }
-        worker.postMessage({ op: 'update', id, data } satisfies HashRequest, [
-          data.buffer as ArrayBuffer,
-        ]);
-        session.pending += total;
-        for (const buffer of buffers) sha1.update(buffer);
       },
       whenBacklogAtMost(bytes) {
         if (session.pending <= bytes) return Promise.resolve();
@@ -112,6 +138,7 @@ export class HashOffload {
       },
       finish() {
         if (session.failed) return Promise.reject(session.failed);
+        send();
         return new Promise((resolve, reject) => {
           session.done = { resolve, reject };
           session.sha1 = sha1.digest();
@@ -141,7 +168,15 @@ export class HashOffload {
     return worker;
   }
 
+  /** A spare hand-off buffer, or a new one (its bytes are overwritten before use). */
+  #handoffBuffer(): ArrayBuffer {
+    return this.#spare.pop() ?? new ArrayBuffer(HANDOFF_BYTES);
+  }
+
   #onReply(reply: HashReply): void {
+    if (reply.op === 'ack' && this.#spare.length < MAX_SPARE_HANDOFFS) {
+      this.#spare.push(reply.data);
+    }
     const session = this.#sessions.get(reply.id);
     if (!session) return;
     if (reply.op === 'ack') {

@@ -21,8 +21,12 @@ port.on('message', (message: HashRequest) => {
     sessions.set(message.id, md5);
   }
   if (message.op === 'update') {
-    md5.update(message.data);
-    port.postMessage({ op: 'ack', id: message.id, bytes: message.data.length } satisfies HashReply);
+    md5.update(new Uint8Array(message.data, 0, message.bytes));
+    // The buffer goes back to be filled again (hash-offload.ts).
+    port.postMessage(
+      { op: 'ack', id: message.id, bytes: message.bytes, data: message.data } satisfies HashReply,
+      [message.data],
+    );
     return;
   }
   sessions.delete(message.id);
