@@ -1,14 +1,25 @@
 import { Worker } from 'node:worker_threads';
+import { HandoffBuffers, HandoffPacker } from '../protocol/handoff-buffers.js';
 import { type Checksum, createChecksumHash } from './checksum.js';
 
 type DigestMessage =
   | { readonly op: 'open'; readonly id: number; readonly algorithm: 'md5' | 'sha1' }
-  | { readonly op: 'bytes'; readonly id: number; readonly bytes: Uint8Array }
+  | {
+      readonly op: 'bytes';
+      readonly id: number;
+      readonly buffer: ArrayBuffer;
+      readonly bytes: number;
+    }
   | { readonly op: 'end'; readonly id: number }
   | { readonly op: 'drop'; readonly id: number };
 
 type DigestReply =
-  | { readonly op: 'hashed'; readonly id: number; readonly bytes: number }
+  | {
+      readonly op: 'hashed';
+      readonly id: number;
+      readonly bytes: number;
+      readonly buffer: ArrayBuffer;
+    }
   | { readonly op: 'digest'; readonly id: number; readonly hex: string };
 
 /** The digest of a body that arrives in pieces. */
@@ -80,10 +91,12 @@ parentPort.on('message', (message) => {
     case 'open':
       digests.set(message.id, createHash(message.algorithm));
       return;
-    case 'bytes':
-      digests.get(message.id)?.update(message.bytes);
-      parentPort.postMessage({ op: 'hashed', id: message.id, bytes: message.bytes.byteLength });
+    case 'bytes': {
+      digests.get(message.id)?.update(new Uint8Array(message.buffer, 0, message.bytes));
+      const reply = { op: 'hashed', id: message.id, bytes: message.bytes, buffer: message.buffer };
+      parentPort.postMessage(reply, [message.buffer]);
       return;
+    }
     case 'end': {
       const hex = digests.get(message.id)?.digest('hex') ?? '';
       digests.delete(message.id);
@@ -100,6 +113,7 @@ parentPort.on('message', (message) => {
 class DigestThread {
   #worker: Worker | undefined;
   readonly #sessions = new Map<number, Session>();
+  readonly #handoffs = new HandoffBuffers();
   #nextId = 1;
   /** Callers waiting on the worker (a backlog or a digest); while any do, it is referenced. */
   #waiters = 0;
@@ -110,16 +124,15 @@ class DigestThread {
     const session: Session = { backlog: 0 };
     this.#sessions.set(id, session);
     worker.postMessage({ op: 'open', id, algorithm } satisfies DigestMessage);
+    // A copy (the caller keeps its bytes), transferred in hand-off buffers the worker
+    // sends back once hashed.
+    const packer = new HandoffPacker(this.#handoffs, (buffer, bytes) => {
+      session.backlog += bytes;
+      worker.postMessage({ op: 'bytes', id, buffer, bytes } satisfies DigestMessage, [buffer]);
+    });
     return {
       update: (bytes) => {
-        // A copy: the caller keeps its bytes. Transferred, so it is freed once hashed.
-        const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
-        copy.set(bytes);
-        session.backlog += bytes.byteLength;
-        worker.postMessage({ op: 'bytes', id, bytes: copy } satisfies DigestMessage, [
-          copy.buffer as ArrayBuffer,
-        ]);
-
+        packer.add(bytes);
         if (session.backlog <= MAX_BACKLOG_BYTES) return undefined;
         return this.#wait(new Promise<void>((resolve) => (session.resume = resolve)));
       },
@@ -127,6 +140,7 @@ class DigestThread {
         this.#wait(
           new Promise<string>((resolve, reject) => {
             session.done = { resolve, reject };
+            packer.flush();
             worker.postMessage({ op: 'end', id } satisfies DigestMessage);
           }),
         ),
@@ -159,6 +173,7 @@ class DigestThread {
   }
 
   #onReply(reply: DigestReply): void {
+    if (reply.op === 'hashed') this.#handoffs.give(reply.buffer);
     const session = this.#sessions.get(reply.id);
     if (!session) return;
     if (reply.op === 'hashed') {

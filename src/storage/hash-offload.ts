@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { HandoffBuffers, HandoffPacker } from '../protocol/handoff-buffers.js';
 import type { FileDigest } from './digest-store.js';
 
 /** An update hashes the first `bytes` of `data`, which the worker then sends back. */
@@ -16,14 +17,6 @@ export type HashRequest =
 export type HashReply =
   | { readonly op: 'ack'; readonly id: number; readonly bytes: number; readonly data: ArrayBuffer }
   | { readonly op: 'digest'; readonly id: number; readonly md5: Uint8Array };
-
-/** Bytes are handed to the MD5 thread in buffers of this size, reused once it is done. */
-const HANDOFF_BYTES = 1024 * 1024;
-/**
- * Spare hand-off buffers kept for reuse. The sink lets at most 8 MiB wait for the MD5
- * thread (digest-sink.ts), so a dozen serve one upload at full speed without allocating.
- */
-const MAX_SPARE_HANDOFFS = 12;
 
 export interface BodyDigest {
   readonly digest: FileDigest;
@@ -88,8 +81,7 @@ interface Session {
 export class HashOffload {
   #worker: Worker | undefined;
   readonly #sessions = new Map<number, Session>();
-  /** Hand-off buffers back from the worker: reused, so none waits for a GC to be freed. */
-  readonly #spare: ArrayBuffer[] = [];
+  readonly #handoffs = new HandoffBuffers();
   #nextId = 1;
 
   open(): BodyHasher {
@@ -99,37 +91,19 @@ export class HashOffload {
     this.#sessions.set(id, session);
     const sessions = this.#sessions;
     const sha1 = createHash('sha1');
-    // Bytes are packed into whole hand-off buffers across updates; a buffer goes to the
-    // worker when it is full, or at the end.
-    let handoff: Uint8Array | undefined;
-    let filled = 0;
-    const send = () => {
-      if (!handoff || filled === 0) return;
-      const data = handoff.buffer as ArrayBuffer;
-      worker.postMessage({ op: 'update', id, data, bytes: filled } satisfies HashRequest, [data]);
-      session.pending += filled;
-      handoff = undefined;
-      filled = 0;
-    };
+    // One copy, transferred in hand-off buffers that the worker sends back once hashed.
+    const packer = new HandoffPacker(this.#handoffs, (data, bytes) => {
+      worker.postMessage({ op: 'update', id, data, bytes } satisfies HashRequest, [data]);
+      session.pending += bytes;
+    });
     return {
       get backlogBytes() {
         return session.pending;
       },
-      update: (buffers) => {
-        // One copy, transferred: the caller's buffers can be reused (or still be written to
-        // disk) at once. The worker sends each hand-off buffer back once it has hashed it,
-        // to be filled again, so memory stays bounded by the backlog without waiting for
-        // either thread's garbage collector.
+      update(buffers) {
         for (const buffer of buffers) {
           sha1.update(buffer);
-          for (let offset = 0; offset < buffer.length; ) {
-            handoff ??= new Uint8Array(this.#handoffBuffer());
-            const take = Math.min(buffer.length - offset, handoff.length - filled);
-            handoff.set(buffer.subarray(offset, offset + take), filled);
-            filled += take;
-            offset += take;
-            if (filled === handoff.length) send();
-          }
+          packer.add(buffer);
         }
       },
       whenBacklogAtMost(bytes) {
@@ -138,7 +112,7 @@ export class HashOffload {
       },
       finish() {
         if (session.failed) return Promise.reject(session.failed);
-        send();
+        packer.flush();
         return new Promise((resolve, reject) => {
           session.done = { resolve, reject };
           session.sha1 = sha1.digest();
@@ -168,15 +142,8 @@ export class HashOffload {
     return worker;
   }
 
-  /** A spare hand-off buffer, or a new one (its bytes are overwritten before use). */
-  #handoffBuffer(): ArrayBuffer {
-    return this.#spare.pop() ?? new ArrayBuffer(HANDOFF_BYTES);
-  }
-
   #onReply(reply: HashReply): void {
-    if (reply.op === 'ack' && this.#spare.length < MAX_SPARE_HANDOFFS) {
-      this.#spare.push(reply.data);
-    }
+    if (reply.op === 'ack') this.#handoffs.give(reply.data);
     const session = this.#sessions.get(reply.id);
     if (!session) return;
     if (reply.op === 'ack') {
