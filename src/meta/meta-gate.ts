@@ -182,7 +182,9 @@ export function gateMetaStore(store: MetaStore, gate: MetaGate, scope?: DbReques
     get(target, property) {
       // The store itself as receiver: its getters read #private fields (e.g. `engine`).
       const value = Reflect.get(target, property, target);
-      if (typeof value !== 'function' || property === 'close') return value;
+      if (typeof value !== 'function') return value;
+      // Bound to the store: its methods read #private fields, which the proxy has none of.
+      if (property === 'close') return value.bind(target);
       return (...args: unknown[]) =>
         gate
           .run(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), scope)

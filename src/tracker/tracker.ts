@@ -123,6 +123,12 @@ async function shutDown(
 ): Promise<void> {
   logger.info('tracker stopping');
   await server.close();
-  await services.close();
+  try {
+    await services.close();
+  } catch (error) {
+    // Said, not thrown: whoever asked for the stop (a signal handler) does not wait on it.
+    logger.error({ err: error }, 'tracker stopped, but closing its workers or database failed');
+    return;
+  }
   logger.info('tracker stopped');
 }

@@ -146,6 +146,8 @@ describe('tracker process: its own tracker per behaviour', () => {
     expect(await conn.readLine(5000)).toBe('OK callid=late\r\n');
     await conn.waitClosed();
     expect(await tracker.exited).toBe(0);
+    // The whole stop ran, the database's close included.
+    expect(tracker.stderr()).toContain('"msg":"tracker stopped"');
     await tracker.stop();
     await expect(TrackerConnection.open(tracker.port)).rejects.toThrow();
   });
