@@ -28,16 +28,27 @@ describe('MetaGate', () => {
     expect(gate.inUse).toBe(0);
   });
 
-  it('never starts a call abandoned before its slot was granted', async () => {
+  it('never starts a call abandoned while it waited for a slot', async () => {
     const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    const first = held();
+    const running = gate.run(first.call, request());
     const controller = new AbortController();
     let started = false;
     const call = gate.run(async () => {
       started = true;
     }, request(controller.signal));
+    expect(gate.waiting).toBe(1);
     controller.abort(new Error('deadline'));
     await expect(call).rejects.toThrow('deadline');
+    expect(gate.waiting).toBe(0);
+    first.finish();
+    await running;
     expect(started).toBe(false);
+    expect(gate.inUse).toBe(0);
+    // Already abandoned: refused before it takes a slot.
+    await expect(gate.run(async () => 'never', request(controller.signal))).rejects.toThrow(
+      'deadline',
+    );
     expect(gate.inUse).toBe(0);
   });
 
@@ -65,6 +76,40 @@ describe('MetaGate', () => {
     expect(gate.inUse).toBe(1);
     first.finish();
     await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.inUse).toBe(0);
+  });
+
+  it('with abandonRunning off, awaits a running call to its end', async () => {
+    const gate = new MetaGate({
+      size: 1,
+      queueLimit: 4,
+      queueTimeoutMs: 1000,
+      abandonRunning: false,
+    });
+    const first = held();
+    const controller = new AbortController();
+    let settled = false;
+    const running = gate.run(first.call, request(controller.signal)).then(() => {
+      settled = true;
+    });
+    controller.abort(new Error('deadline'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    first.finish();
+    await running;
+    expect(gate.inUse).toBe(0);
+    await expect(gate.run(async () => 'next', request(controller.signal))).rejects.toThrow(
+      'deadline',
+    );
+  });
+
+  it('releases the slot of a call that throws before returning a promise', async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    await expect(
+      gate.run(() => {
+        throw new Error('sync failure');
+      }, request()),
+    ).rejects.toThrow('sync failure');
     expect(gate.inUse).toBe(0);
   });
 

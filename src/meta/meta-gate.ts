@@ -35,6 +35,12 @@ export interface MetaGateOptions {
    * client requests always find room (architecture.md §5). Default: half, at least 1.
    */
   readonly backgroundSlots?: number;
+  /**
+   * Whether a request that is abandoned stops awaiting the statement it has running
+   * (default true). Off for SQLite, whose statements run in-process and finish at once:
+   * there the request stops at its next statement instead, and each call saves a listener.
+   */
+  readonly abandonRunning?: boolean;
 }
 
 /** The request a store call is made for: its deadline and its cancellation. */
@@ -43,6 +49,12 @@ export interface DbRequestScope {
   readonly deadlineMs: number;
   /** Aborting it abandons the caller's waits and running calls (their slots stay held). */
   readonly signal?: AbortSignal;
+  /** Whether `signal` is aborted, told without making it where it is made on demand. */
+  readonly aborted?: boolean;
+}
+
+function abandoned(scope: DbRequestScope | undefined): boolean {
+  return scope !== undefined && (scope.aborted ?? scope.signal?.aborted ?? false);
 }
 
 interface Waiter {
@@ -63,7 +75,11 @@ export class MetaGate {
 
   constructor(options: MetaGateOptions) {
     const backgroundSlots = options.backgroundSlots ?? Math.max(1, Math.floor(options.size / 2));
-    this.#options = Object.freeze({ ...options, backgroundSlots });
+    this.#options = Object.freeze({
+      ...options,
+      backgroundSlots,
+      abandonRunning: options.abandonRunning ?? true,
+    });
   }
 
   get inUse(): number {
@@ -78,21 +94,40 @@ export class MetaGate {
    * Runs `call` once a slot is free; the slot is held until `call` really settles. A call
    * without a request `scope` is background work (monitor, workers).
    */
-  async run<T>(call: () => Promise<T>, scope?: DbRequestScope): Promise<T> {
+  run<T>(call: () => Promise<T>, scope?: DbRequestScope): Promise<T> {
     const background = scope === undefined;
-    scope?.signal?.throwIfAborted();
-    await this.#acquire(background, scope);
-    const signal = scope?.signal;
-    if (signal?.aborted) {
-      // Abandoned while the slot was being granted: the statement never starts.
-      this.#release(background);
-      throw signal.reason;
+    if (abandoned(scope)) return Promise.reject(scope?.signal?.reason);
+    // Waiters are only ever background calls over their share or calls that found every
+    // slot taken, so whoever can start now passes nobody who could.
+    if (this.#canStart(background)) {
+      this.#take(background);
+      return this.#start(call, background, scope);
     }
-    const running = call().finally(() => this.#release(background));
+    return this.#wait(background, scope).then(() => {
+      if (abandoned(scope)) {
+        // Abandoned while the slot was being granted: the statement never starts.
+        this.#release(background);
+        throw scope?.signal?.reason;
+      }
+      return this.#start(call, background, scope);
+    });
+  }
+
+  /** Runs `call` in the slot just taken, which is held until the call really settles. */
+  #start<T>(call: () => Promise<T>, background: boolean, scope?: DbRequestScope): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = call();
+    } catch (error) {
+      this.#release(background);
+      return Promise.reject(error);
+    }
+    const release = () => this.#release(background);
+    running.then(release, release);
+    const signal = this.#options.abandonRunning ? scope?.signal : undefined;
     if (!signal) return running;
     // An abandoned request stops awaiting its statement; the statement keeps its slot
     // until the driver returns, so the gate never hands out a connection that is busy.
-    running.catch(() => undefined);
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -110,13 +145,8 @@ export class MetaGate {
     if (background) this.#backgroundInUse += 1;
   }
 
-  #acquire(background: boolean, scope: DbRequestScope | undefined): Promise<void> {
-    // Waiters are only ever background calls over their share or calls that found every
-    // slot taken, so whoever can start now passes nobody who could.
-    if (this.#canStart(background)) {
-      this.#take(background);
-      return Promise.resolve();
-    }
+  /** Queues for a slot; resolves once one is granted (and taken). */
+  #wait(background: boolean, scope: DbRequestScope | undefined): Promise<void> {
     if (this.#waiters.length >= this.#options.queueLimit) {
       return Promise.reject(
         new MetaBusyError('queue_full', `database busy: ${this.#waiters.length} calls waiting`),

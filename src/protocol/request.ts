@@ -107,6 +107,7 @@ function decodeBinaryArgs(binary: string): Map<string, string> {
 
 /** Rule 3: `+` becomes a space first, then `%XX` becomes that byte; a bad `%` stays. */
 function unescapeBinary(text: string): string {
+  if (!text.includes('+') && !text.includes('%')) return text;
   return text
     .replaceAll('+', ' ')
     .replace(PERCENT_ESCAPE, (_match, hex: string) =>

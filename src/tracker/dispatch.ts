@@ -13,6 +13,7 @@ import {
 import type { CommandContext, CommandHandler, CommandRegistry } from './command.js';
 import { NetworkAllowList } from './network-allow-list.js';
 import { QueryStats } from './query-stats.js';
+import { RequestDeadline } from './request-deadline.js';
 import type { TrackerServices } from './services.js';
 
 /** What dispatch knows about the connection a line came from. */
@@ -176,27 +177,23 @@ export function createDispatcher(
     }
     const remainingMs = deadlineMs - performance.now();
     if (remainingMs <= 0) return timedOut(request, ctx, callid); // waited out its time in line
-    // One controller per request, aborted by the deadline or by the client going away (a
-    // listener is cheaper than AbortSignal.any on this hot path).
-    const deadline = new AbortController();
-    const onClientGone = () => deadline.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onClientGone, { once: true });
+    // Abandoned by the deadline or by the client going away.
+    const deadline = new RequestDeadline(deadlineMs, ctx.signal);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<null>((resolve) => {
       timer = setTimeout(() => {
-        deadline.abort(new DeadlineExceeded(requestTimeoutMs));
+        deadline.expire(new DeadlineExceeded(requestTimeoutMs));
         resolve(null);
       }, remainingMs);
     });
-    const signal = deadline.signal;
     try {
-      const work = runHandler(handler, request, ctx, callid, { deadlineMs, signal });
+      const work = runHandler(handler, request, ctx, callid, deadline);
       // The late result, if any, is dropped: the ERR already holds this request's place.
       const reply = await Promise.race([work, expired]);
       return reply ?? timedOut(request, ctx, callid);
     } finally {
       clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', onClientGone);
+      deadline.dispose();
     }
   }
 
@@ -217,7 +214,10 @@ export function createDispatcher(
     const commandCtx: CommandContext = {
       services: services.forRequest?.(scope) ?? services,
       clientIp: ctx.clientIp,
-      signal: scope.signal,
+      // Read when used: a request's deadline makes its signal on demand.
+      get signal() {
+        return scope.signal;
+      },
       reportInvariant,
       replyByMs: scope.deadlineMs,
     };

@@ -126,6 +126,7 @@ export async function createTrackerServices(
         size: store.engine === 'sqlite' ? 1 : limits.poolSize,
         queueLimit: limits.queueLimit,
         queueTimeoutMs: limits.queueTimeoutMs,
+        abandonRunning: store.engine !== 'sqlite',
       })
     : undefined;
   const meta = dbGate ? gateMetaStore(store, dbGate) : store;
