@@ -105,6 +105,28 @@ describe('codec fuzz: round trips', () => {
     );
   });
 
+  it('unescapes exactly as the rule says: + first, then each %XX, a bad % kept', () => {
+    // The rule written the obvious way (a regular expression), as the decoder must behave.
+    const byRule = (wire: string) => {
+      const bytes = wire
+        .replaceAll('+', ' ')
+        .replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      if (!/[^\x00-\x7f]/.test(bytes)) return bytes;
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(bytes, 'latin1'));
+      } catch {
+        return bytes;
+      }
+    };
+    const escapes = fc.stringMatching(/^[%+24AaFfcGx ]{0,24}$/);
+    fc.assert(
+      fc.property(escapes, (wire) => {
+        expect(decodeArgs(`v=${wire}`).get('v')).toBe(byRule(wire));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('an encoded value is one token of safe characters that decodes back', () => {
     fc.assert(
       fc.property(text, (value) => {

@@ -45,7 +45,6 @@ export type ParsedRequest = EmptyRequest | AdminRequest | CommandRequest | Unkno
 const COMMAND_LINE = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*(.*)$/s;
 const ADMIN_LINE = /^!([^ \t\n\v\f\r]+)[ \t\n\v\f\r]*(.*)$/s;
 const SPACES = /[ \t\n\v\f\r]+/;
-const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -107,12 +106,33 @@ function decodeBinaryArgs(binary: string): Map<string, string> {
 
 /** Rule 3: `+` becomes a space first, then `%XX` becomes that byte; a bad `%` stays. */
 function unescapeBinary(text: string): string {
-  if (!text.includes('+') && !text.includes('%')) return text;
-  return text
-    .replaceAll('+', ' ')
-    .replace(PERCENT_ESCAPE, (_match, hex: string) =>
-      String.fromCharCode(Number.parseInt(hex, 16)),
-    );
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  let at = spaced.indexOf('%');
+  if (at === -1) return spaced;
+  // A scan rather than a replace with a callback: values are full of escapes (every URL's
+  // `:` and `/`), and this runs for each of them in every reply a client reads.
+  let decoded = '';
+  let copiedTo = 0;
+  while (at !== -1) {
+    const high = hexDigit(spaced.charCodeAt(at + 1));
+    const low = hexDigit(spaced.charCodeAt(at + 2));
+    if (high < 0 || low < 0) {
+      at = spaced.indexOf('%', at + 1);
+      continue;
+    }
+    decoded += spaced.slice(copiedTo, at) + String.fromCharCode(high * 16 + low);
+    copiedTo = at + 3;
+    at = spaced.indexOf('%', copiedTo);
+  }
+  return decoded + spaced.slice(copiedTo);
+}
+
+/** The value of an ASCII hex digit's char code, or -1 (also for NaN, past the end). */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
 }
 
 function toBinary(input: string | Uint8Array): string {
