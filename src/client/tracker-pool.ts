@@ -151,9 +151,13 @@ export class TrackerPool {
 
   /** Every tracker once, from the current one on; trackers marked dead go last. */
   #attemptOrder(): number[] {
-    const now = Date.now();
     const count = this.#trackers.length;
-    const order = Array.from({ length: count }, (_, step) => (this.#current + step) % count);
+    const order =
+      count === 1
+        ? [0]
+        : Array.from({ length: count }, (_, step) => (this.#current + step) % count);
+    if (this.#deadUntil.size === 0) return order;
+    const now = Date.now();
     const alive = order.filter((i) => (this.#deadUntil.get(this.#trackers[i]!.label) ?? 0) <= now);
     const dead = order.filter((i) => !alive.includes(i));
     return [...alive, ...dead];
