@@ -22,9 +22,10 @@ export interface LocalCluster {
 
 /**
  * A tracker and `nodes` storage nodes (one device each) as separate processes under one
- * temp folder, registered and writeable. `MOGILE_TRACKER_NODE_ARGS` adds node flags to the
- * tracker (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); `MOGILE_TRACKER_CONFIG` adds lines
- * to its configuration file, separated by `;` (e.g. `copies_between_nodes = 0`).
+ * temp folder, registered and writeable. `MOGILE_TRACKER_NODE_ARGS` and
+ * `MOGILE_STORAGE_NODE_ARGS` add node flags to the tracker or the storage nodes (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`); `MOGILE_TRACKER_CONFIG` adds lines to the
+ * tracker's configuration file, separated by `;` (e.g. `copies_between_nodes = 0`).
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'mogile-bench-'));
@@ -53,16 +54,24 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
 /** `node … main.js storage` serving `docroot` on free local ports, without a config file. */
 export function storageNodeArgs(docroot: string): string[] {
-  return mainArgs([
-    'storage',
-    '--skipconfig',
-    '--listen',
-    '127.0.0.1:0',
-    '--mgmt-listen',
-    '127.0.0.1:0',
-    '--docroot',
-    docroot,
-  ]);
+  return mainArgs(
+    [
+      'storage',
+      '--skipconfig',
+      '--listen',
+      '127.0.0.1:0',
+      '--mgmt-listen',
+      '127.0.0.1:0',
+      '--docroot',
+      docroot,
+    ],
+    nodeFlagsFrom('MOGILE_STORAGE_NODE_ARGS'),
+  );
+}
+
+/** Node flags from an environment variable, separated by spaces. */
+function nodeFlagsFrom(variable: string): string[] {
+  return process.env[variable]?.split(' ').filter(Boolean) ?? [];
 }
 
 function startStorageProcess(docroot: string, devid: number): Promise<BenchProcess> {
@@ -79,10 +88,12 @@ function startTrackerProcess(dir: string, db: string): Promise<BenchProcess> {
   const config = join(dir, 'mogilefsd.conf');
   const extra = process.env['MOGILE_TRACKER_CONFIG']?.split(';').map((line) => line.trim()) ?? [];
   writeFileSync(config, ['http_listen = 127.0.0.1:0', ...extra, ''].join('\n'));
-  const nodeFlags = process.env['MOGILE_TRACKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
   return spawnListening({
     role: 'tracker',
-    args: mainArgs(['tracker', '-c', config, '--listen', '127.0.0.1:0', '--db', db], nodeFlags),
+    args: mainArgs(
+      ['tracker', '-c', config, '--listen', '127.0.0.1:0', '--db', db],
+      nodeFlagsFrom('MOGILE_TRACKER_NODE_ARGS'),
+    ),
     waitFor: [''],
   });
 }
