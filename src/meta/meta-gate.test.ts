@@ -79,6 +79,22 @@ describe('MetaGate', () => {
     expect(gate.inUse).toBe(0);
   });
 
+  it("stops awaiting a running call when its scope's `abandoned` rejects", async () => {
+    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+    const first = held();
+    let abandon!: (reason: unknown) => void;
+    const abandoned = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    const call = gate.run(first.call, { deadlineMs: performance.now() + 10_000, abandoned });
+    abandon(new Error('deadline'));
+    await expect(call).rejects.toThrow('deadline');
+    expect(gate.inUse).toBe(1);
+    first.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gate.inUse).toBe(0);
+  });
+
   it('with abandonRunning off, awaits a running call to its end', async () => {
     const gate = new MetaGate({
       size: 1,

@@ -92,13 +92,13 @@ export function forUpdate<Q extends { forUpdate(): any }>(db: Db, query: Q): Q {
 }
 
 /**
- * Runs a compiled statement at once, outside Kysely's executor, or answers undefined when
- * it cannot (then the statement goes through Kysely as usual).
+ * Runs a compiled statement outside Kysely's executor (at once, or answering a promise), or
+ * answers undefined when it cannot (then the statement goes through Kysely as usual).
  */
 export type DirectRunner = (
   sql: string,
   parameters: readonly unknown[],
-) => QueryResult<unknown> | undefined;
+) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
 
 const directRunners = new WeakMap<Db, DirectRunner>();
 
@@ -168,7 +168,7 @@ export function reusableQuery<A extends readonly unknown[], O>(
     if (direct) {
       try {
         const result = direct(plan.sql, parameters);
-        if (result) return Promise.resolve(result as QueryResult<O>);
+        if (result) return Promise.resolve(result as QueryResult<O> | Promise<QueryResult<O>>);
       } catch (error) {
         return Promise.reject(error);
       }

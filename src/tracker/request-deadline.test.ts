@@ -32,4 +32,18 @@ describe('RequestDeadline', () => {
     expect(lazy.signal.reason).toBe(gone);
     expect(disposedSignal.aborted).toBe(false);
   });
+
+  it('rejects `abandoned` at its deadline, or at once when the client had already left', async () => {
+    const connection = new AbortController();
+    const deadline = new RequestDeadline(1, connection.signal);
+    const abandoned = deadline.abandoned;
+    const reason = new Error('deadline passed');
+    deadline.expire(reason);
+    await expect(abandoned).rejects.toBe(reason);
+    const pending = new RequestDeadline(1, connection.signal).abandoned;
+    expect(await Promise.race([pending, Promise.resolve('pending')])).toBe('pending');
+    const gone = new Error('client connection closed');
+    connection.abort(gone);
+    await expect(new RequestDeadline(1, connection.signal).abandoned).rejects.toBe(gone);
+  });
 });

@@ -1,7 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DialectAdapter } from '../../dialect-adapter.js';
-import { hotStatementName } from '../../query-helpers.js';
+import { type DirectRunner, hotStatementName, runDirectly } from '../../query-helpers.js';
 import { kyselyLogOption, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import { POSTGRES_SCHEMA } from './schema.js';
@@ -54,6 +55,41 @@ function prepareHotStatements(client: pg.PoolClient): void {
   }) as typeof client.query;
 }
 
+/**
+ * Runs the hot lookups straight on the pool: Kysely's executor and connection provider
+ * around each cost about 12 µs of a 90 µs lookup. Writes, and everything inside a
+ * transaction, go through Kysely as before.
+ */
+function poolReader(
+  pool: pg.Pool,
+  prepared: boolean,
+  observer: QueryObserver | undefined,
+): DirectRunner {
+  return (text, parameters) => {
+    if (!text.startsWith('select ')) return undefined;
+    const name = prepared ? hotStatementName(text) : undefined;
+    const values = [...parameters];
+    const startedMs = performance.now();
+    const observe = (error?: unknown) =>
+      observer?.({
+        sql: text,
+        parameters,
+        durationMs: performance.now() - startedMs,
+        ...(error !== undefined && { error }),
+      });
+    return pool.query(name === undefined ? { text, values } : { name, text, values }).then(
+      (result) => {
+        observe();
+        return { rows: result.rows };
+      },
+      (error: unknown) => {
+        observe(error);
+        throw error;
+      },
+    );
+  };
+}
+
 export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAdapter {
   const url = new URL(options.url);
   const pool = new pg.Pool({
@@ -84,6 +120,7 @@ export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAd
     dialect: new PostgresDialect({ pool }),
     ...kyselyLogOption(options.onQuery),
   });
+  runDirectly(db, poolReader(pool, options.preparedStatements ?? true, options.onQuery));
   return {
     engine: 'postgres',
     db,
