@@ -65,35 +65,37 @@ describe('MetaGate', () => {
     await running;
   });
 
-  it('stops awaiting an abandoned call but keeps its slot until it really ends', async () => {
-    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
-    const first = held();
-    const controller = new AbortController();
-    const abandoned = gate.run(first.call, request(controller.signal));
-    await new Promise((resolve) => setImmediate(resolve)); // the statement is running
-    controller.abort(new Error('deadline'));
-    await expect(abandoned).rejects.toThrow('deadline');
-    expect(gate.inUse).toBe(1);
-    first.finish();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(gate.inUse).toBe(0);
-  });
+  /** A request scope abandoned through its signal, or through its `abandoned` promise. */
+  const abandonable = {
+    signal() {
+      const controller = new AbortController();
+      return { scope: request(controller.signal), abandon: (e: Error) => controller.abort(e) };
+    },
+    promise() {
+      let abandon!: (reason: unknown) => void;
+      const abandoned = new Promise<never>((_, reject) => {
+        abandon = reject;
+      });
+      return { scope: { deadlineMs: performance.now() + 10_000, abandoned }, abandon };
+    },
+  };
 
-  it("stops awaiting a running call when its scope's `abandoned` rejects", async () => {
-    const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
-    const first = held();
-    let abandon!: (reason: unknown) => void;
-    const abandoned = new Promise<never>((_, reject) => {
-      abandon = reject;
-    });
-    const call = gate.run(first.call, { deadlineMs: performance.now() + 10_000, abandoned });
-    abandon(new Error('deadline'));
-    await expect(call).rejects.toThrow('deadline');
-    expect(gate.inUse).toBe(1);
-    first.finish();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(gate.inUse).toBe(0);
-  });
+  it.each(Object.keys(abandonable) as (keyof typeof abandonable)[])(
+    'stops awaiting a call abandoned (by its %s) but keeps its slot until it really ends',
+    async (by) => {
+      const gate = new MetaGate({ size: 1, queueLimit: 4, queueTimeoutMs: 1000 });
+      const first = held();
+      const { scope, abandon } = abandonable[by]();
+      const call = gate.run(first.call, scope);
+      await new Promise((resolve) => setImmediate(resolve)); // the statement is running
+      abandon(new Error('deadline'));
+      await expect(call).rejects.toThrow('deadline');
+      expect(gate.inUse).toBe(1);
+      first.finish();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(gate.inUse).toBe(0);
+    },
+  );
 
   it('with abandonRunning off, awaits a running call to its end', async () => {
     const gate = new MetaGate({
