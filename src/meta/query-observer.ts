@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { KyselyConfig, LogEvent } from 'kysely';
 
 /** One statement the store ran (transaction control included), as a query observer sees it. */
@@ -28,4 +29,23 @@ export function kyselyLogOption(observer: QueryObserver | undefined): Pick<Kysel
       });
     },
   };
+}
+
+/**
+ * Times one statement run outside Kysely (which reports its own through `log`): call the
+ * result when it ends, with its error if it failed.
+ */
+export function observeStatement(
+  observer: QueryObserver,
+  sql: string,
+  parameters: readonly unknown[],
+): (error?: unknown) => void {
+  const startedMs = performance.now();
+  return (error) =>
+    observer({
+      sql,
+      parameters,
+      durationMs: performance.now() - startedMs,
+      ...(error !== undefined && { error }),
+    });
 }

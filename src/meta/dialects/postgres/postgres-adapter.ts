@@ -1,9 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DialectAdapter } from '../../dialect-adapter.js';
 import { type DirectRunner, hotStatementName, runDirectly } from '../../query-helpers.js';
-import { kyselyLogOption, type QueryObserver } from '../../query-observer.js';
+import { kyselyLogOption, observeStatement, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import { POSTGRES_SCHEMA } from './schema.js';
 import { POSTGRES_UPGRADE } from './upgrade-dialect.js';
@@ -69,21 +68,16 @@ function poolReader(
     if (!text.startsWith('select ')) return undefined;
     const name = prepared ? hotStatementName(text) : undefined;
     const values = [...parameters];
-    const startedMs = performance.now();
-    const observe = (error?: unknown) =>
-      observer?.({
-        sql: text,
-        parameters,
-        durationMs: performance.now() - startedMs,
-        ...(error !== undefined && { error }),
-      });
-    return pool.query(name === undefined ? { text, values } : { name, text, values }).then(
+    const running = pool.query(name === undefined ? { text, values } : { name, text, values });
+    if (!observer) return running.then((result) => ({ rows: result.rows }));
+    const observed = observeStatement(observer, text, parameters);
+    return running.then(
       (result) => {
-        observe();
+        observed();
         return { rows: result.rows };
       },
       (error: unknown) => {
-        observe(error);
+        observed(error);
         throw error;
       },
     );

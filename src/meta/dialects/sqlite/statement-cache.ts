@@ -1,7 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type SQLite from 'better-sqlite3';
 import type { DirectRunner } from '../../query-helpers.js';
-import type { QueryObserver } from '../../query-observer.js';
+import { observeStatement, type QueryObserver } from '../../query-observer.js';
 
 const MAX_STATEMENTS = 500;
 
@@ -52,13 +51,13 @@ export class StatementCache {
       const statement = this.prepare(sql);
       if (!statement.reader) return undefined;
       if (!observer) return { rows: statement.all(parameters) };
-      const startedMs = performance.now();
+      const observed = observeStatement(observer, sql, parameters);
       try {
         const rows = statement.all(parameters);
-        observer({ sql, parameters, durationMs: performance.now() - startedMs });
+        observed();
         return { rows };
       } catch (error) {
-        observer({ sql, parameters, durationMs: performance.now() - startedMs, error });
+        observed(error);
         throw error;
       }
     };
