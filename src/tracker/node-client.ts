@@ -1,6 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
-import { Agent, request } from 'undici';
+import { bodyBuffer, dumpBody, nodeAgent, nodeRequest } from './node-http.js';
 import type { UrlKind } from './storage-urls.js';
 import type { UrlSigner } from './url-signer.js';
 
@@ -11,9 +10,7 @@ import type { UrlSigner } from './url-signer.js';
  */
 export class NodeClient {
   readonly #signer: UrlSigner | undefined;
-  readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, pipelining: 1 });
-  /** undici closes the connection after every HEAD; node:http keeps it for the next one. */
-  readonly #headAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 16 });
+  readonly #agent = nodeAgent(16);
 
   /** With a signer, every request is signed and so are the URLs `sign` returns. */
   constructor(signer?: UrlSigner) {
@@ -29,37 +26,21 @@ export class NodeClient {
   }
 
   /** HEAD a file: its status, size and the digests a mogile storage node keeps with it. */
-  head(url: string, timeoutMs: number): Promise<HeadResult> {
-    return new Promise((resolve, reject) => {
-      const request = httpRequest(
-        this.sign(url),
-        { method: 'HEAD', agent: this.#headAgent },
-        (response) => {
-          response.resume();
-          const length = response.headers['content-length'];
-          resolve({
-            status: response.statusCode ?? 0,
-            sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-            md5: headerText(response.headers['x-mogile-md5']),
-            sha1: headerText(response.headers['x-mogile-sha1']),
-          });
-        },
-      );
-      request.setTimeout(timeoutMs, () => request.destroy(new Error(`HEAD ${url} timed out`)));
-      request.on('error', reject);
-      request.end();
-    });
+  async head(url: string, timeoutMs: number): Promise<HeadResult> {
+    const response = await this.#request(url, 'HEAD', timeoutMs);
+    await dumpBody(response.body);
+    const length = response.headers['content-length'];
+    return {
+      status: response.statusCode,
+      sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+      md5: headerText(response.headers['x-mogile-md5']),
+      sha1: headerText(response.headers['x-mogile-sha1']),
+    };
   }
 
   async get(url: string, timeoutMs: number): Promise<{ status: number; body: Buffer }> {
-    const response = await request(this.sign(url), {
-      dispatcher: this.#agent,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, body };
+    const response = await this.#request(url, 'GET', timeoutMs);
+    return { status: response.statusCode, body: await bodyBuffer(response.body) };
   }
 
   async put(
@@ -68,17 +49,29 @@ export class NodeClient {
     timeoutMs: number,
     headers: Record<string, string> = {},
   ): Promise<number> {
-    const response = await request(this.sign(url), {
-      method: 'PUT',
-      body,
-      headers: { 'content-type': 'application/octet-stream', ...headers },
-      dispatcher: this.#agent,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
+    const response = await this.#request(url, 'PUT', timeoutMs, body, {
+      'content-type': 'application/octet-stream',
+      ...headers,
     });
-    await response.body.dump();
+    await dumpBody(response.body);
     return response.statusCode;
+  }
+
+  /** Signed; `timeoutMs` for the response and again for any silence in its body. */
+  #request(
+    url: string,
+    method: string,
+    timeoutMs: number,
+    body?: string | Buffer,
+    headers?: Record<string, string>,
+  ) {
+    return nodeRequest(this.sign(url), {
+      agent: this.#agent,
+      method,
+      headersTimeoutMs: timeoutMs,
+      ...(body !== undefined && { body }),
+      ...(headers && { headers }),
+    });
   }
 
   /**
@@ -117,8 +110,7 @@ export class NodeClient {
   }
 
   async close(): Promise<void> {
-    this.#headAgent.destroy();
-    await this.#agent.close();
+    this.#agent.destroy();
   }
 }
 

@@ -1,5 +1,5 @@
-import { Agent } from 'undici';
 import type { GenericQueueTask } from '../meta/fsck-queries.js';
+import { nodeAgent } from '../tracker/node-http.js';
 import { ClaimKeeper } from './claim-keeper.js';
 import type { FidLocks } from './fid-locks.js';
 import {
@@ -46,7 +46,7 @@ export interface FsckCheckerStats {
  */
 export class FsckChecker {
   readonly #options: FsckCheckerOptions;
-  readonly #agent = new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1 });
+  readonly #agent = nodeAgent(8);
   readonly #claims: ClaimKeeper;
 
   constructor(options: FsckCheckerOptions) {
@@ -113,7 +113,8 @@ export class FsckChecker {
 
   close(): Promise<void> {
     this.#claims.close();
-    return this.#agent.close();
+    this.#agent.destroy();
+    return Promise.resolve();
   }
 
   /** The fast path (§9.3); anything doubtful goes to the slow path. */

@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Agent } from 'node:http';
 import type { ClassRow, FileRow } from '../meta/index.js';
 import type { ClusterSnapshot } from '../tracker/cluster-view.js';
 import { domainClasses } from '../tracker/commands/class-list.js';

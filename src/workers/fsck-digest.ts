@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Agent } from 'node:http';
 import { createConnection } from 'node:net';
-import { type Agent, request } from 'undici';
 import { fidPath } from '../protocol/fid-path.js';
 import type { DeviceView } from '../tracker/device-state.js';
+import { dumpBody, nodeRequest } from '../tracker/node-http.js';
 import { storageUrl } from '../tracker/storage-urls.js';
 
 export type FsckAlgorithm = 'MD5' | 'SHA-1';
@@ -80,17 +81,17 @@ async function getDigest(req: ContentDigestRequest): Promise<ContentDigest> {
   const unsigned = storageUrl(req.view.host, req.view.device.devid, req.fid, 'read');
   const url = req.sign ? req.sign(unsigned) : unsigned;
   try {
-    const response = await request(url, {
-      dispatcher: req.agent,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: Math.max(req.timeoutMs, 45_000),
+    const response = await nodeRequest(url, {
+      agent: req.agent,
+      headersTimeoutMs: req.timeoutMs,
+      bodyIdleMs: Math.max(req.timeoutMs, 45_000),
     });
     if (response.statusCode === 404) {
-      await response.body.dump();
+      await dumpBody(response.body);
       return { kind: 'missing' };
     }
     if (response.statusCode < 200 || response.statusCode > 299) {
-      await response.body.dump();
+      await dumpBody(response.body);
       return { kind: 'unreachable' };
     }
     const hash = createHash(req.algorithm === 'MD5' ? 'md5' : 'sha1');

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { Agent, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
 import type { StoredChecksum } from '../meta/index.js';
 import { parseFidPath } from '../protocol/fid-path.js';
 import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
+import { dumpBody, type NodeResponse, nodeAgent, nodeRequest } from '../tracker/node-http.js';
 import { storageUrl } from '../tracker/storage-urls.js';
 import { hexHeader, pullCopy } from './pull-copy.js';
 
@@ -108,11 +109,7 @@ export class NodeCopier {
 
   constructor(options: NodeCopierOptions) {
     this.#options = options;
-    this.#agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connections: options.connections ?? 32,
-      pipelining: 1,
-    });
+    this.#agent = nodeAgent(options.connections ?? 32);
     this.#now = options.now ?? Date.now;
     this.#idleMs = options.idleTimeoutMs ?? 45_000;
   }
@@ -207,19 +204,19 @@ export class NodeCopier {
     const { sourceUrl, destUrl, algorithm } = urls;
     const hashtype = copy.stored?.hashtype ?? 1;
     const idle = this.#idleMs;
-    let get: Awaited<ReturnType<typeof request>>;
+    let get: NodeResponse;
     try {
-      get = await request(sourceUrl, {
-        dispatcher: this.#agent,
-        headersTimeout: this.#options.headersTimeoutMs,
-        bodyTimeout: idle,
+      get = await nodeRequest(sourceUrl, {
+        agent: this.#agent,
+        headersTimeoutMs: this.#options.headersTimeoutMs,
+        bodyIdleMs: idle,
       });
     } catch (error) {
       return { ok: false, side: 'source', reason: `GET failed: ${(error as Error).message}` };
     }
     const length = get.headers['content-length'];
     if (get.statusCode < 200 || get.statusCode > 299 || Number(length) !== copy.lengthBytes) {
-      discard(get.body);
+      get.body.destroy();
       const found = get.statusCode === 404 || (get.statusCode >= 200 && get.statusCode <= 299);
       return {
         ok: false,
@@ -266,19 +263,19 @@ export class NodeCopier {
     let putStatus: number;
     let putDigest: string | undefined;
     try {
-      const put = await request(destUrl, {
+      const put = await nodeRequest(destUrl, {
         method: 'PUT',
         body,
         headers,
-        dispatcher: this.#agent,
-        headersTimeout: this.#options.headersTimeoutMs,
-        bodyTimeout: idle,
+        agent: this.#agent,
+        headersTimeoutMs: this.#options.headersTimeoutMs,
+        bodyIdleMs: idle,
       });
-      await put.body.dump();
+      await dumpBody(put.body);
       putStatus = put.statusCode;
       putDigest = hexHeader(put.headers[`x-mogile-${algorithm.node}`]);
     } catch (error) {
-      discard(get.body);
+      get.body.destroy();
       if (sourceFailure)
         return { ok: false, side: 'source', reason: `GET broke: ${sourceFailure.message}` };
       return { ok: false, side: 'destination', reason: `PUT failed: ${(error as Error).message}` };
@@ -310,13 +307,12 @@ export class NodeCopier {
   /** DELETE a copy: its HTTP status, or undefined when the node did not answer. */
   async delete(url: string): Promise<number | undefined> {
     try {
-      const response = await request(this.#options.nodes.sign(url), {
+      const response = await nodeRequest(this.#options.nodes.sign(url), {
         method: 'DELETE',
-        dispatcher: this.#agent,
-        headersTimeout: this.#options.headersTimeoutMs,
-        bodyTimeout: this.#options.headersTimeoutMs,
+        agent: this.#agent,
+        headersTimeoutMs: this.#options.headersTimeoutMs,
       });
-      await response.body.dump();
+      await dumpBody(response.body);
       return response.statusCode;
     } catch {
       return undefined;
@@ -324,7 +320,8 @@ export class NodeCopier {
   }
 
   close(): Promise<void> {
-    return this.#agent.close();
+    this.#agent.destroy();
+    return Promise.resolve();
   }
 
   /** A node that sent no digest header: HEAD, then the side channel (§6.3). */
@@ -356,7 +353,7 @@ function namesFid(url: string, fid: number, devid: number): boolean {
 }
 
 /** A body of a known length, read into one buffer of that size. */
-async function readWhole(body: Readable, length: number): Promise<Buffer> {
+async function readWhole(body: IncomingMessage, length: number): Promise<Buffer> {
   const whole = Buffer.allocUnsafe(length);
   let filled = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -365,13 +362,4 @@ async function readWhole(body: Readable, length: number): Promise<Buffer> {
   }
   if (filled !== length) throw new Error(`body ended after ${filled} of ${length} bytes`);
   return whole;
-}
-
-/**
- * Drops a response body unread. A destroyed undici body emits `error`; unheard, that
- * would crash the tracker, so the error is expected and ignored here.
- */
-function discard(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
 }

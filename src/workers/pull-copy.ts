@@ -1,5 +1,6 @@
-import { type Agent, request } from 'undici';
+import type { Agent } from 'node:http';
 import type { StoredChecksum } from '../meta/index.js';
+import { bodyBuffer, type NodeResponse, nodeRequest } from '../tracker/node-http.js';
 import type { CopyResult } from './node-copy.js';
 
 /** What a pull may also come to: the copy has to be relayed through the tracker instead. */
@@ -45,20 +46,21 @@ export async function pullCopy(
   const expected = pull.stored ? Buffer.from(pull.stored.digest).toString('hex') : undefined;
   if (expected !== undefined) headers[`x-mogile-copy-${pull.algorithm}`] = expected;
   const transferMs = Math.ceil((pull.lengthBytes / SLOWEST_BYTES_PER_SECOND) * 1000);
-  let response: Awaited<ReturnType<typeof request>>;
+  let response: NodeResponse;
   try {
-    response = await request(pull.destUrl, {
+    response = await nodeRequest(pull.destUrl, {
       method: 'POST',
       headers,
-      dispatcher: agent,
-      headersTimeout: timeouts.headersTimeoutMs * 2 + timeouts.idleTimeoutMs + transferMs,
-      bodyTimeout: timeouts.headersTimeoutMs,
+      agent,
+      headersTimeoutMs: timeouts.headersTimeoutMs * 2 + timeouts.idleTimeoutMs + transferMs,
+      bodyIdleMs: timeouts.headersTimeoutMs,
     });
   } catch (error) {
     return failed('destination', `copy request failed: ${(error as Error).message}`);
   }
   const outcome = response.headers['x-mogile-copy'];
-  const detail = pageDetail(await response.body.text().catch(() => ''));
+  const page = await bodyBuffer(response.body).catch(() => Buffer.alloc(0));
+  const detail = pageDetail(page.toString('utf8'));
   const status = response.statusCode;
   switch (outcome) {
     case 'stored': {

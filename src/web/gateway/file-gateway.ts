@@ -4,10 +4,10 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
-import { Agent } from 'undici';
 import { type Checksum, formatChecksum } from '../../client/checksum.js';
 import { MogileClientError } from '../../client/errors.js';
 import type { GatewayReproxy } from '../../tracker/config.js';
+import { nodeAgent } from '../../tracker/node-http.js';
 import type { TrackerMetrics } from '../tracker-metrics.js';
 import type { WebSources } from '../web-sources.js';
 import { type FileLocation, FileLocator } from './file-locator.js';
@@ -52,7 +52,7 @@ export class FileGateway {
   readonly #logger: Logger | undefined;
   readonly #bufferMaxBytes: number;
   readonly #locator: FileLocator;
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+  readonly #agent = nodeAgent(32);
   readonly #onMismatch = () => this.#metrics.gatewayChecksumMismatches.inc();
 
   constructor(options: FileGatewayOptions) {
@@ -87,7 +87,7 @@ export class FileGateway {
 
   async close(): Promise<void> {
     this.#locator.close();
-    await this.#agent.close();
+    this.#agent.destroy();
   }
 
   async #serve(c: GatewayContext, method: 'GET' | 'HEAD'): Promise<Response> {

@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Checksum } from '../../client/checksum.js';
 import { NODE_MD5_HEADER } from '../../client/storage-upload.js';
+import { dumpBody, nodeRequest } from '../../tracker/node-http.js';
 import type { FileLocation } from './file-locator.js';
 import type { ByteSpan } from './range-header.js';
 
@@ -19,6 +20,14 @@ export class CopyRejected extends Error {
 
 const DIGEST = { MD5: 'md5', 'SHA-1': 'sha1' } as const;
 
+/** A node that has not answered in this time is skipped for the next copy. */
+const NODE_ANSWER_MS = 30_000;
+/**
+ * Longest pause in a copy's bytes. A slow reader pauses the node's connection too, so
+ * this is generous: a transfer cut short is retried by the client, a hung one never ends.
+ */
+const NODE_SILENCE_MS = 300_000;
+
 export function digestOf(checksum: Checksum): Hash {
   return createHash(DIGEST[checksum.algorithm]);
 }
@@ -29,7 +38,7 @@ export function digestOf(checksum: Checksum): Hash {
  * before they are read again to stream them).
  */
 export async function readVerified(
-  agent: Dispatcher,
+  agent: Agent,
   path: string,
   file: FileLocation,
   keep: boolean,
@@ -65,22 +74,21 @@ export interface OpenedCopy {
 
 /** The copy's bytes (all, or one span) as a stream; rejects on any unexpected status. */
 export async function openCopy(
-  agent: Dispatcher,
+  agent: Agent,
   path: string,
   span: ByteSpan | undefined,
   signal: AbortSignal,
 ): Promise<OpenedCopy> {
-  const url = new URL(path);
-  const response = await agent.request({
-    origin: url.origin,
-    path: `${url.pathname}${url.search}`,
-    method: 'GET',
+  const response = await nodeRequest(path, {
+    agent,
+    headersTimeoutMs: NODE_ANSWER_MS,
+    bodyIdleMs: NODE_SILENCE_MS,
     signal,
     ...(span && { headers: { range: `bytes=${span.start}-${span.end}` } }),
   });
   const wanted = span ? 206 : 200;
   if (response.statusCode !== wanted) {
-    response.body.dump().catch(() => undefined);
+    dumpBody(response.body).catch(() => undefined);
     throw new CopyRejected(`HTTP ${response.statusCode} from ${path}`);
   }
   const md5 = response.headers[NODE_MD5_HEADER];
