@@ -1,4 +1,4 @@
-import type { Selectable, Transaction } from 'kysely';
+import { type Selectable, sql, type Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
 import { type Db, engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import type {
@@ -62,38 +62,78 @@ export async function findFile(db: Db, dmid: number, key: string): Promise<FileR
   return row && toFileRow(row);
 }
 
-/**
- * A key's file row with its checksum and the devices holding it, in one statement: the
- * read path (`get_paths`) needs all three for every request.
- */
+const locatedColumns = [
+  'f.fid',
+  'f.dmid',
+  'f.dkey',
+  'f.length',
+  'f.classid',
+  'f.devcount',
+  'c.hashtype',
+  'c.checksum',
+  'o.devid',
+] as const;
+
 const locateFileQuery = reusableQuery((db: Db, dmid: number, key: string) =>
   db
     .selectFrom('file as f')
     .leftJoin('checksum as c', 'c.fid', 'f.fid')
     .leftJoin('file_on as o', 'o.fid', 'f.fid')
-    .select([
-      'f.fid',
-      'f.dmid',
-      'f.dkey',
-      'f.length',
-      'f.classid',
-      'f.devcount',
-      'c.hashtype',
-      'c.checksum',
-      'o.devid',
-    ])
+    .select(locatedColumns)
     .where('f.dmid', '=', dmid)
     .where('f.dkey', '=', key),
 );
 
+/** PostgreSQL only: the keys go as one array parameter, so the SQL is the same for any count. */
+const locateFilesQuery = reusableQuery((db: Db, dmid: number, keys: readonly string[]) =>
+  db
+    .selectFrom('file as f')
+    .leftJoin('checksum as c', 'c.fid', 'f.fid')
+    .leftJoin('file_on as o', 'o.fid', 'f.fid')
+    .select(locatedColumns)
+    .where('f.dmid', '=', dmid)
+    .where(sql<boolean>`${sql.ref('f.dkey')} = any(${keys})`),
+);
+
+type LocatedRow = Awaited<ReturnType<typeof locateFileQuery>>['rows'][number];
+
+/**
+ * A key's file row with its checksum and the devices holding it, in one statement: the
+ * read path (`get_paths`) needs all three for every request.
+ */
 export async function locateFile(
   db: Db,
   dmid: number,
   key: string,
 ): Promise<LocatedFile | undefined> {
   const { rows } = await locateFileQuery(db, dmid, key);
-  const first = rows[0];
-  if (!first) return undefined;
+  return rows.length === 0 ? undefined : toLocatedFile(rows);
+}
+
+/**
+ * `locateFile` for several keys of one domain in one statement (PostgreSQL), by key; a key
+ * with no file is absent.
+ */
+export async function locateFiles(
+  db: Db,
+  dmid: number,
+  keys: readonly string[],
+): Promise<Map<string, LocatedFile>> {
+  const { rows } = await locateFilesQuery(db, dmid, keys);
+  const byKey = new Map<string, LocatedRow[]>();
+  for (const row of rows) {
+    const same = byKey.get(row.dkey);
+    if (same) same.push(row);
+    else byKey.set(row.dkey, [row]);
+  }
+  const located = new Map<string, LocatedFile>();
+  for (const [key, same] of byKey) located.set(key, toLocatedFile(same));
+  return located;
+}
+
+/** The rows of one file (one per copy, or one with no copy) as a LocatedFile. */
+function toLocatedFile(rows: readonly LocatedRow[]): LocatedFile {
+  const first = rows[0]!;
   return {
     file: toFileRow(first),
     ...(first.hashtype !== null &&

@@ -15,6 +15,7 @@ import type {
 import * as fsck from './fsck-queries.js';
 import type { LeaseRow } from './lease-queries.js';
 import * as leases from './lease-queries.js';
+import { LocateBatch } from './locate-batch.js';
 import type { MetaStore, NewTempfile, WorkQueue } from './meta-store.js';
 import { exists, insertIgnoring, maxOf } from './query-helpers.js';
 import type { ClaimScope } from './queue-claims.js';
@@ -58,9 +59,23 @@ export class KyselyMetaStore implements MetaStore {
     ),
   );
 
+  /**
+   * `get_paths` lookups that arrive together share one statement on PostgreSQL, whose
+   * round trips cost the tracker more than the lookups themselves.
+   */
+  readonly #locateBatch: LocateBatch | undefined;
+
   constructor(adapter: DialectAdapter) {
     this.#adapter = adapter;
     this.#db = adapter.db;
+    const db = adapter.db;
+    this.#locateBatch =
+      adapter.engine === 'postgres'
+        ? new LocateBatch({
+            one: (dmid, key) => files.locateFile(db, dmid, key),
+            many: (dmid, keys) => files.locateFiles(db, dmid, keys),
+          })
+        : undefined;
   }
 
   get engine() {
@@ -378,6 +393,7 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   locateFile(dmid: number, key: string): Promise<LocatedFile | undefined> {
+    if (this.#locateBatch) return this.#locateBatch.locate(dmid, key);
     return files.locateFile(this.#db, dmid, key);
   }
 
