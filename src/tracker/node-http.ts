@@ -6,8 +6,9 @@ const KEEP_ALIVE_MS = 30_000;
 
 /**
  * Connections to storage nodes, kept alive between requests: at most `perNode` at once to
- * any one node. The tracker's requests to nodes all go through node:http: it needs no
- * parser of its own in memory (docs/benchmarks.md, "The tracker's memory").
+ * any one node. The tracker's requests to nodes all go through node:http, whose HTTP
+ * parser is built into Node, so the tracker carries no second one in memory
+ * (docs/benchmarks.md, "The tracker's memory").
  */
 export function nodeAgent(perNode: number): Agent {
   return new Agent({
