@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { bodyBuffer, dumpBody, nodeAgent, nodeRequest } from './node-http.js';
+import { bodyBuffer, dumpBody, hexHeader, nodeAgent, nodeRequest } from './node-http.js';
 import type { UrlKind } from './storage-urls.js';
 import type { UrlSigner } from './url-signer.js';
 
@@ -33,8 +33,8 @@ export class NodeClient {
     return {
       status: response.statusCode,
       sizeBytes: length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-      md5: headerText(response.headers['x-mogile-md5']),
-      sha1: headerText(response.headers['x-mogile-sha1']),
+      md5: hexHeader(response.headers['x-mogile-md5']),
+      sha1: hexHeader(response.headers['x-mogile-sha1']),
     };
   }
 
@@ -120,9 +120,4 @@ export interface HeadResult {
   /** Lower-case hex, when the node keeps digests (mogile storage nodes do). */
   readonly md5?: string | undefined;
   readonly sha1?: string | undefined;
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
 }

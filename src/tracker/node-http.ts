@@ -114,3 +114,9 @@ export async function bodyBuffer(body: IncomingMessage): Promise<Buffer> {
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+/** A digest header (`X-Mogile-MD5`, `X-Mogile-SHA1`, …) as lower-case hex, if it is hex. */
+export function hexHeader(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
+}

@@ -111,10 +111,9 @@ export class FsckChecker {
     return stats;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#claims.close();
     this.#agent.destroy();
-    return Promise.resolve();
   }
 
   /** The fast path (§9.3); anything doubtful goes to the slow path. */

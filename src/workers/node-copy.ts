@@ -5,9 +5,15 @@ import type { StoredChecksum } from '../meta/index.js';
 import { parseFidPath } from '../protocol/fid-path.js';
 import type { DeviceView } from '../tracker/device-state.js';
 import type { NodeClient } from '../tracker/node-client.js';
-import { dumpBody, type NodeResponse, nodeAgent, nodeRequest } from '../tracker/node-http.js';
+import {
+  dumpBody,
+  hexHeader,
+  type NodeResponse,
+  nodeAgent,
+  nodeRequest,
+} from '../tracker/node-http.js';
 import { storageUrl } from '../tracker/storage-urls.js';
-import { hexHeader, pullCopy } from './pull-copy.js';
+import { pullCopy } from './pull-copy.js';
 
 /** Files up to this size may be copied from a buffer instead of a stream relay. */
 const SMALL_COPY_BYTES = 1024 * 1024;
@@ -319,9 +325,8 @@ export class NodeCopier {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#agent.destroy();
-    return Promise.resolve();
   }
 
   /** A node that sent no digest header: HEAD, then the side channel (§6.3). */

@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type { StoredChecksum } from '../meta/index.js';
-import { bodyBuffer, type NodeResponse, nodeRequest } from '../tracker/node-http.js';
+import { bodyBuffer, hexHeader, type NodeResponse, nodeRequest } from '../tracker/node-http.js';
 import type { CopyResult } from './node-copy.js';
 
 /** What a pull may also come to: the copy has to be relayed through the tracker instead. */
@@ -100,9 +100,4 @@ function failed(side: 'source' | 'destination', reason: string, breach = false):
 /** The detail line of a node's error page (`<h1>502 - Bad Gateway</h1>\ndetail`). */
 function pageDetail(page: string): string {
   return page.replace(/^<h1>[^<]*<\/h1>\n?/, '').trim();
-}
-
-export function hexHeader(value: string | string[] | undefined): string | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  return text && /^[0-9a-fA-F]+$/.test(text) ? text.toLowerCase() : undefined;
 }
