@@ -57,8 +57,8 @@ export async function downloadFirstGood(
       }
       // pipeline, not pipe: a node failing mid-body must error the caller's stream, and a
       // caller that stops reading must release the node's connection.
-      const verifier = new VerifyingStream(copy.expected, copy.lengthBytes, expected, path);
-      return pipeline(failuresNamed(copy.body, path), verifier, () => undefined);
+      const verifier = new VerifyingStream(copy, expected, path);
+      return pipeline(copy.body, verifier, () => undefined);
     } catch (error) {
       if (options.signal?.aborted) throw aborted(options.signal);
       failures.push(error instanceof MogileClientError ? error : storageError(path, error));
@@ -197,7 +197,10 @@ class BodyBuffer {
   }
 }
 
-/** Passes bytes through and fails at the end if their digest or length is wrong. */
+/**
+ * Passes bytes through and fails at the end if their digest or length is wrong. A node that
+ * fails mid-body errors this stream with ESTORAGE naming the copy, like every other failure.
+ */
 class VerifyingStream extends Transform {
   readonly #expected: Checksum | undefined;
   /** Until the end of the body: then its digest is awaited, or it is dropped. */
@@ -206,19 +209,21 @@ class VerifyingStream extends Transform {
   readonly #file: ExpectedFile;
   readonly #path: string;
   #seenBytes = 0;
+  /** The error the node's body failed with, which the pipeline passes on to this stream. */
+  #nodeError: unknown;
 
-  constructor(
-    expected: Checksum | undefined,
-    lengthBytes: number | undefined,
-    file: ExpectedFile,
-    path: string,
-  ) {
+  constructor(copy: OpenCopy, file: ExpectedFile, path: string) {
     super();
-    this.#expected = expected;
-    this.#digest = expected ? bodyDigest(expected.algorithm, lengthBytes) : undefined;
-    this.#lengthBytes = lengthBytes;
+    this.#expected = copy.expected;
+    this.#digest = copy.expected
+      ? bodyDigest(copy.expected.algorithm, copy.lengthBytes)
+      : undefined;
+    this.#lengthBytes = copy.lengthBytes;
     this.#file = file;
     this.#path = path;
+    copy.body.once('error', (error) => {
+      this.#nodeError = error;
+    });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -264,7 +269,7 @@ class VerifyingStream extends Transform {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // A stream ended early (the caller stopped, the node failed) frees its digest session.
     this.#digest?.drop();
-    callback(error);
+    callback(error !== null && error === this.#nodeError ? storageError(this.#path, error) : error);
   }
 }
 
@@ -291,15 +296,6 @@ function header(
 ): string | undefined {
   const value = headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** A node that fails mid-body surfaces as ESTORAGE naming the copy, like every other failure. */
-async function* failuresNamed(body: Readable, path: string): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of body) yield chunk as Buffer;
-  } catch (error) {
-    throw storageError(path, error);
-  }
 }
 
 function streamOf(bytes: Buffer): Readable {

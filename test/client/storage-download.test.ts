@@ -18,12 +18,17 @@ const agent = new Agent();
 
 beforeAll(async () => {
   // /good, /bad (rotten, no digest header), /bad-labelled (node says its digest differs),
-  // /error (500), /short (fewer bytes than the tracker recorded).
+  // /error (500), /short (fewer bytes than the tracker recorded), /cut (the node fails
+  // mid-body).
   server = createServer((req, res) => {
     if (req.url === '/good') res.writeHead(200, { 'x-mogile-md5': md5(GOOD) }).end(GOOD);
     else if (req.url === '/bad') res.writeHead(200).end(BAD);
     else if (req.url === '/bad-labelled') res.writeHead(200, { 'x-mogile-md5': md5(BAD) }).end(BAD);
     else if (req.url === '/short') res.writeHead(200).end(GOOD.subarray(1));
+    else if (req.url === '/cut') {
+      res.writeHead(200, { 'content-length': String(GOOD.length) });
+      res.write(GOOD.subarray(0, 100), () => res.destroy());
+    }
     else res.writeHead(500).end('boom');
   });
   server.listen(0, '127.0.0.1');
@@ -85,6 +90,12 @@ describe('downloadFirstGood', () => {
   it('fails with ECHECKSUM_MISMATCH when every copy is corrupt', async () => {
     const error = await failure(read([`${base}/bad`, `${base}/bad`], 'buffer'));
     expect(error.code).toBe('ECHECKSUM_MISMATCH');
+  });
+
+  it('a node failing mid-stream errors the stream with ESTORAGE naming the copy', async () => {
+    const error = await failure(read([`${base}/cut`, `${base}/good`], 'stream', known, 1));
+    expect(error.code).toBe('ESTORAGE');
+    expect(error.message).toContain(`${base}/cut`);
   });
 
   it('a large stream cannot fall back once bytes went out: the stream itself errors', async () => {
