@@ -28,8 +28,7 @@ beforeAll(async () => {
     else if (req.url === '/cut') {
       res.writeHead(200, { 'content-length': String(GOOD.length) });
       res.write(GOOD.subarray(0, 100), () => res.destroy());
-    }
-    else res.writeHead(500).end('boom');
+    } else res.writeHead(500).end('boom');
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
