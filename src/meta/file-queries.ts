@@ -62,37 +62,33 @@ export async function findFile(db: Db, dmid: number, key: string): Promise<FileR
   return row && toFileRow(row);
 }
 
-const locatedColumns = [
-  'f.fid',
-  'f.dmid',
-  'f.dkey',
-  'f.length',
-  'f.classid',
-  'f.devcount',
-  'c.hashtype',
-  'c.checksum',
-  'o.devid',
-] as const;
-
-const locateFileQuery = reusableQuery((db: Db, dmid: number, key: string) =>
-  db
+/** A domain's files with their checksum and copies, one row per copy: the read path's join. */
+function locatedRows(db: Db, dmid: number) {
+  return db
     .selectFrom('file as f')
     .leftJoin('checksum as c', 'c.fid', 'f.fid')
     .leftJoin('file_on as o', 'o.fid', 'f.fid')
-    .select(locatedColumns)
-    .where('f.dmid', '=', dmid)
-    .where('f.dkey', '=', key),
+    .select([
+      'f.fid',
+      'f.dmid',
+      'f.dkey',
+      'f.length',
+      'f.classid',
+      'f.devcount',
+      'c.hashtype',
+      'c.checksum',
+      'o.devid',
+    ])
+    .where('f.dmid', '=', dmid);
+}
+
+const locateFileQuery = reusableQuery((db: Db, dmid: number, key: string) =>
+  locatedRows(db, dmid).where('f.dkey', '=', key),
 );
 
 /** PostgreSQL only: the keys go as one array parameter, so the SQL is the same for any count. */
 const locateFilesQuery = reusableQuery((db: Db, dmid: number, keys: readonly string[]) =>
-  db
-    .selectFrom('file as f')
-    .leftJoin('checksum as c', 'c.fid', 'f.fid')
-    .leftJoin('file_on as o', 'o.fid', 'f.fid')
-    .select(locatedColumns)
-    .where('f.dmid', '=', dmid)
-    .where(sql<boolean>`${sql.ref('f.dkey')} = any(${keys})`),
+  locatedRows(db, dmid).where(sql<boolean>`${sql.ref('f.dkey')} = any(${keys})`),
 );
 
 type LocatedRow = Awaited<ReturnType<typeof locateFileQuery>>['rows'][number];

@@ -67,8 +67,8 @@ export class KyselyMetaStore implements MetaStore {
 
   constructor(adapter: DialectAdapter) {
     this.#adapter = adapter;
-    this.#db = adapter.db;
     const db = adapter.db;
+    this.#db = db;
     this.#locateBatch =
       adapter.engine === 'postgres'
         ? new LocateBatch({
