@@ -4,6 +4,24 @@ import { observeStatement, type QueryObserver } from '../../query-observer.js';
 
 const MAX_STATEMENTS = 500;
 
+/** A reading statement in raw mode (rows as arrays) and the builder of its row objects. */
+interface RawReader {
+  readonly statement: SQLite.Statement<unknown[], unknown[]>;
+  readonly toRow: (values: unknown[]) => unknown;
+}
+
+/**
+ * A function that makes a row object of `columns` from a raw row, as one object literal:
+ * every row of a statement then shares one shape, and nothing is looked up by name per
+ * row. The names go in as JSON strings, so any column name is a plain property key.
+ */
+function rowBuilder(columns: readonly string[]): (values: unknown[]) => unknown {
+  const properties = columns.map((name, i) => `${JSON.stringify(name)}: values[${i}]`);
+  return new Function('values', `return { ${properties.join(', ')} };`) as (
+    values: unknown[],
+  ) => unknown;
+}
+
 /**
  * Prepared statements by SQL text. Kysely prepares every query anew, and preparing costs
  * more than running most of ours. better-sqlite3 runs each statement to completion
@@ -12,6 +30,8 @@ const MAX_STATEMENTS = 500;
 export class StatementCache {
   readonly #connection: SQLite.Database;
   readonly #statements = new Map<string, SQLite.Statement>();
+  /** Direct reads, by SQL text; undefined marks SQL that does not read. */
+  readonly #readers = new Map<string, RawReader | undefined>();
 
   constructor(connection: SQLite.Database) {
     this.#connection = connection;
@@ -21,12 +41,27 @@ export class StatementCache {
     let statement = this.#statements.get(sql);
     if (!statement) {
       statement = this.#connection.prepare(sql);
-      if (this.#statements.size >= MAX_STATEMENTS) {
-        this.#statements.delete(this.#statements.keys().next().value!);
-      }
-      this.#statements.set(sql, statement);
+      remember(this.#statements, sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * The statement of a direct read, prepared on its own in raw mode (the cached one in
+   * `prepare` answers Kysely with row objects). Building rows from arrays with a fixed
+   * literal costs about a third less than better-sqlite3 naming each column per row.
+   */
+  #reader(sql: string): RawReader | undefined {
+    if (this.#readers.has(sql)) return this.#readers.get(sql);
+    const statement = this.#connection.prepare(sql);
+    const reader = statement.reader
+      ? {
+          statement: statement.raw(true) as SQLite.Statement<unknown[], unknown[]>,
+          toRow: rowBuilder(statement.columns().map((column) => column.name)),
+        }
+      : undefined;
+    remember(this.#readers, sql, reader);
+    return reader;
   }
 
   /** The connection as Kysely's dialect should see it: `prepare` answered from the cache. */
@@ -48,12 +83,12 @@ export class StatementCache {
   directReader(observer: QueryObserver | undefined): DirectRunner {
     return (sql, parameters) => {
       if (this.#connection.inTransaction) return undefined;
-      const statement = this.prepare(sql);
-      if (!statement.reader) return undefined;
-      if (!observer) return { rows: statement.all(parameters) };
+      const reader = this.#reader(sql);
+      if (!reader) return undefined;
+      if (!observer) return { rows: reader.statement.all(parameters).map(reader.toRow) };
       const observed = observeStatement(observer, sql, parameters);
       try {
-        const rows = statement.all(parameters);
+        const rows = reader.statement.all(parameters).map(reader.toRow);
         observed();
         return { rows };
       } catch (error) {
@@ -62,4 +97,10 @@ export class StatementCache {
       }
     };
   }
+}
+
+/** Adds to a cache of at most MAX_STATEMENTS entries, dropping the oldest when full. */
+function remember<V>(cache: Map<string, V>, sql: string, value: V): void {
+  if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value!);
+  cache.set(sql, value);
 }
