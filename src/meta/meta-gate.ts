@@ -160,7 +160,8 @@ export class MetaGate {
       );
     }
     const untilDeadline = scope ? scope.deadlineMs - performance.now() : Number.POSITIVE_INFINITY;
-    const waitMs = Math.max(0, Math.min(this.#options.queueTimeoutMs, untilDeadline));
+    // Whole milliseconds, so that waits share Node's timer lists (one per distinct delay).
+    const waitMs = Math.max(0, Math.ceil(Math.min(this.#options.queueTimeoutMs, untilDeadline)));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         background,

@@ -58,7 +58,8 @@ export function parseRequestLine(line: string | Uint8Array): ParsedRequest {
   if (binary.endsWith('\r')) binary = binary.slice(0, -1);
   if (binary === '') return { kind: 'empty' };
 
-  const raw = binaryToText(binary);
+  const ascii = isAscii(binary);
+  const raw = ascii ? binary : binaryToText(binary);
   const admin = ADMIN_LINE.exec(binary);
   if (admin) {
     const rest = binaryToText(admin[2]!);
@@ -74,17 +75,19 @@ export function parseRequestLine(line: string | Uint8Array): ParsedRequest {
   return {
     kind: 'command',
     name: command[1]!.toLowerCase(),
-    args: decodeBinaryArgs(command[2]!),
+    args: decodeBinaryArgs(command[2]!, ascii),
     raw,
   };
 }
 
 /** Decodes an argument string with the exact rules of §2.1. Never throws. */
 export function decodeArgs(argString: string | Uint8Array): Map<string, string> {
-  return decodeBinaryArgs(toBinary(argString));
+  const binary = toBinary(argString);
+  return decodeBinaryArgs(binary, isAscii(binary));
 }
 
-function decodeBinaryArgs(binary: string): Map<string, string> {
+/** `ascii`: the line has no byte above 0x7f, so every name and value is already text. */
+function decodeBinaryArgs(binary: string, ascii: boolean): Map<string, string> {
   // Collected as bytes first: duplicates concatenate bytes (rule 4), as the original does.
   const collected = new Map<string, string>();
   for (const piece of binary.split('&')) {
@@ -99,6 +102,8 @@ function decodeBinaryArgs(binary: string): Map<string, string> {
     else if (previous !== '' && previous !== '0') collected.set(name, `${previous}\0${value}`);
     else collected.set(name, previous + value);
   }
+  // Without escapes, an ASCII line holds only ASCII names and values (`%C3%A9` is not).
+  if (ascii && !binary.includes('%')) return collected;
   const args = new Map<string, string>();
   for (const [name, value] of collected) args.set(binaryToText(name), binaryToText(value));
   return args;
@@ -140,10 +145,14 @@ function toBinary(input: string | Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+function isAscii(binary: string): boolean {
+  return !/[^\x00-\x7f]/.test(binary);
+}
+
 /** Bytes (as a binary string) to text: UTF-8 when valid, else latin1 (see file comment). */
 function binaryToText(binary: string): string {
   // Pure ASCII is the common case and reads the same either way.
-  if (!/[^\x00-\x7f]/.test(binary)) return binary;
+  if (isAscii(binary)) return binary;
   const bytes = Buffer.from(binary, 'latin1');
   try {
     return utf8.decode(bytes);

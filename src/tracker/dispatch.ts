@@ -181,10 +181,12 @@ export function createDispatcher(
     const deadline = new RequestDeadline(deadlineMs, ctx.signal);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<null>((resolve) => {
+      // Whole milliseconds: Node keeps one timer list per distinct delay, so a fractional
+      // delay would make (and then drop) a list of its own for every request.
       timer = setTimeout(() => {
         deadline.expire(new DeadlineExceeded(requestTimeoutMs));
         resolve(null);
-      }, remainingMs);
+      }, Math.ceil(remainingMs));
     });
     try {
       const work = runHandler(handler, request, ctx, callid, deadline);
@@ -298,13 +300,18 @@ export function createDispatcher(
         return { reply: await handleAdmin(request, ctx), staleAtMs: Number.POSITIVE_INFINITY };
       case 'unknown':
         return {
-          reply: await timeQuery(request.raw, ctx, receivedAtMs, async () =>
-            encodeErr('unknown_command', defaultErrorText('unknown_command')),
+          reply: await timeQuery(
+            request.raw,
+            commandName(request.raw),
+            ctx,
+            receivedAtMs,
+            async () => encodeErr('unknown_command', defaultErrorText('unknown_command')),
           ),
           staleAtMs: receivedAtMs + staleReplyAfterMs,
         };
       case 'command': {
-        const reply = await timeQuery(request.raw, ctx, receivedAtMs, () =>
+        const name = request.name.length <= MAX_COMMAND_LABEL ? request.name : 'unknown';
+        const reply = await timeQuery(request.raw, name, ctx, receivedAtMs, () =>
           runCommand(request, ctx, receivedAtMs),
         );
         const exempt = deadlineKind(request.name) === 'long';
@@ -316,6 +323,7 @@ export function createDispatcher(
 
   async function timeQuery(
     line: string,
+    command: string,
     ctx: ConnectionContext,
     receivedAtMs: number,
     run: () => Promise<string>,
@@ -333,7 +341,7 @@ export function createDispatcher(
         line,
         totalMs: endedMs - Math.min(receivedAtMs, startedMs),
         workMs: endedMs - startedMs,
-        command: commandName(line),
+        command,
         result: replyResult(reply),
       });
     }
@@ -357,7 +365,10 @@ export function createDispatcher(
   return { handleLine, handleRequest };
 }
 
-/** The command word of a request line, bounded so a junk line cannot make a huge label. */
+/** Longer command words are counted as `unknown`: a junk line cannot make a huge label. */
+const MAX_COMMAND_LABEL = 64;
+
+/** The command word of a line that is not a command, for its metrics label. */
 function commandName(line: string): string {
   const name = /^\S{1,64}/.exec(line.trim())?.[0] ?? '';
   return /^[A-Za-z0-9_!]+$/.test(name) ? name.toLowerCase() : 'unknown';
