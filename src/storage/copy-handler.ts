@@ -92,7 +92,7 @@ export async function handleCopy(
 
   let body: ReceivedBody;
   try {
-    body = await receiveBody(ctx, source, place.device!);
+    body = await receiveBody(ctx, source, place.device!, order.sha1 !== undefined);
   } catch (error) {
     ctx.stats.putFailed();
     if (error instanceof ClientGone) {

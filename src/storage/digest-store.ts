@@ -3,7 +3,8 @@ import { getAttribute, removeAttribute, setAttribute } from '@napi-rs/xattr';
 /** The checksums of a stored file, computed while its PUT streamed in. */
 export interface FileDigest {
   readonly md5: string;
-  readonly sha1: string;
+  /** Only for copies ordered with a SHA-1 to match (hash-offload.ts). */
+  readonly sha1?: string | undefined;
 }
 
 /** The identity of one version of a file: a stored digest is valid only for this one. */
@@ -13,7 +14,10 @@ export interface FileVersion {
   readonly mtimeNs: bigint;
 }
 
-/** Extended attribute holding `v1 <md5> <sha1> <size> <mtimeNs> <ino>`. */
+/**
+ * Extended attribute holding `v1 <md5> <sha1> <size> <mtimeNs> <ino>`, with `-` for a
+ * SHA-1 that was not computed (a node that does not know `-` treats the digest as unknown).
+ */
 export const DIGEST_XATTR = 'user.mogile.digest';
 const CACHE_MAX_ENTRIES = 20_000;
 
@@ -33,7 +37,7 @@ export class DigestStore {
   readonly #cache = new Map<string, { version: FileVersion; digest: FileDigest }>();
 
   async save(path: string, version: FileVersion, digest: FileDigest): Promise<boolean> {
-    const value = `v1 ${digest.md5} ${digest.sha1} ${version.size} ${version.mtimeNs} ${version.ino}`;
+    const value = `v1 ${digest.md5} ${digest.sha1 ?? '-'} ${version.size} ${version.mtimeNs} ${version.ino}`;
     try {
       await setAttribute(path, DIGEST_XATTR, value);
       return true;
@@ -86,10 +90,11 @@ export class DigestStore {
 export function parseDigestAttribute(
   text: string,
 ): { version: FileVersion; digest: FileDigest } | null {
-  const match = /^v1 ([0-9a-f]{32}) ([0-9a-f]{40}) (\d+) (\d+) (\d+)$/.exec(text);
+  const match = /^v1 ([0-9a-f]{32}) ([0-9a-f]{40}|-) (\d+) (\d+) (\d+)$/.exec(text);
   if (!match) return null;
+  const sha1 = match[2] === '-' ? undefined : match[2];
   return {
-    digest: { md5: match[1]!, sha1: match[2]! },
+    digest: { md5: match[1]!, sha1 },
     version: { size: BigInt(match[3]!), mtimeNs: BigInt(match[4]!), ino: BigInt(match[5]!) },
   };
 }

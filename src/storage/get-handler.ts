@@ -8,6 +8,7 @@ import type { FileDigest, FileVersion } from './digest-store.js';
 import { SERVER_HEADER, sendDirectoryPage, sendPage } from './http-replies.js';
 import type { NodeContext } from './node-context.js';
 import { parseReadTarget } from './request-target.js';
+import { wantsSha1, withSha1 } from './wanted-digest.js';
 
 /** Bodies up to this size are read with one call and sent with one write. */
 const SMALL_BODY_BYTES = 64 * 1024;
@@ -76,7 +77,11 @@ export async function handleGet(
       res.end();
       return;
     }
-    addDigestHeaders(headers, await ctx.digests.load(place.path, version));
+    const stored = await ctx.digests.load(place.path, version);
+    addDigestHeaders(
+      headers,
+      wantsSha1(req) ? await withSha1(ctx, file, place.path, version, stored, headers) : stored,
+    );
     headers['Content-Type'] = contentTypeOf(place.path);
     let start = 0;
     let length = size;
@@ -142,7 +147,7 @@ function notModified(req: IncomingMessage, etag: string, lastModified: string): 
 export function addDigestHeaders(headers: OutgoingHttpHeaders, digest: FileDigest | null): void {
   if (!digest) return;
   headers['X-Mogile-MD5'] = digest.md5;
-  headers['X-Mogile-SHA1'] = digest.sha1;
+  if (digest.sha1 !== undefined) headers['X-Mogile-SHA1'] = digest.sha1;
 }
 
 function contentTypeOf(path: string): string {

@@ -23,7 +23,11 @@ export interface BodyDigest {
   readonly md5Base64: string;
 }
 
-/** Incremental MD5 + SHA-1 of one upload body. */
+/**
+ * Incremental MD5 of one upload body, and its SHA-1 where asked for. Only a copy ordered
+ * with a SHA-1 to match needs one as the bytes arrive: everything else that wants a SHA-1
+ * (a class with hashtype SHA-1, fsck) asks the side channel, which reads the file.
+ */
 export interface BodyHasher {
   /** Hashes these bytes (they may be reused by the caller as soon as this returns). */
   update(buffers: readonly Buffer[]): void;
@@ -38,13 +42,17 @@ export interface BodyHasher {
 /** Hashes on the calling thread: cheapest for small bodies. */
 export class InlineHasher implements BodyHasher {
   readonly #md5: Hash = createHash('md5');
-  readonly #sha1: Hash = createHash('sha1');
+  readonly #sha1: Hash | undefined;
   readonly backlogBytes = 0;
+
+  constructor(withSha1: boolean) {
+    this.#sha1 = withSha1 ? createHash('sha1') : undefined;
+  }
 
   update(buffers: readonly Buffer[]): void {
     for (const buffer of buffers) {
       this.#md5.update(buffer);
-      this.#sha1.update(buffer);
+      this.#sha1?.update(buffer);
     }
   }
 
@@ -55,7 +63,7 @@ export class InlineHasher implements BodyHasher {
   finish(): Promise<BodyDigest> {
     const md5 = this.#md5.digest();
     return Promise.resolve({
-      digest: { md5: md5.toString('hex'), sha1: this.#sha1.digest('hex') },
+      digest: { md5: md5.toString('hex'), sha1: this.#sha1?.digest('hex') },
       md5Base64: md5.toString('base64'),
     });
   }
@@ -67,7 +75,7 @@ interface Session {
   /** Bytes handed to the worker and not yet hashed by it. */
   pending: number;
   waiters: Array<{ bytes: number; resolve: () => void }>;
-  sha1?: Buffer;
+  sha1?: Buffer | undefined;
   done?: { resolve: (digest: BodyDigest) => void; reject: (error: Error) => void };
   failed?: Error;
 }
@@ -84,13 +92,13 @@ export class HashOffload {
   readonly #handoffs = new HandoffBuffers();
   #nextId = 1;
 
-  open(): BodyHasher {
+  open(withSha1: boolean): BodyHasher {
     const worker = this.#ensureWorker();
     const id = this.#nextId++;
     const session: Session = { pending: 0, waiters: [] };
     this.#sessions.set(id, session);
     const sessions = this.#sessions;
-    const sha1 = createHash('sha1');
+    const sha1 = withSha1 ? createHash('sha1') : undefined;
     // One copy, transferred in hand-off buffers that the worker sends back once hashed.
     const packer = new HandoffPacker(this.#handoffs, (data, bytes) => {
       worker.postMessage({ op: 'update', id, data, bytes } satisfies HashRequest, [data]);
@@ -102,7 +110,7 @@ export class HashOffload {
       },
       update(buffers) {
         for (const buffer of buffers) {
-          sha1.update(buffer);
+          sha1?.update(buffer);
           packer.add(buffer);
         }
       },
@@ -115,7 +123,7 @@ export class HashOffload {
         packer.flush();
         return new Promise((resolve, reject) => {
           session.done = { resolve, reject };
-          session.sha1 = sha1.digest();
+          session.sha1 = sha1?.digest();
           worker.postMessage({ op: 'final', id } satisfies HashRequest);
         });
       },
@@ -158,7 +166,7 @@ export class HashOffload {
     this.#sessions.delete(reply.id);
     const md5 = Buffer.from(reply.md5);
     session.done?.resolve({
-      digest: { md5: md5.toString('hex'), sha1: session.sha1!.toString('hex') },
+      digest: { md5: md5.toString('hex'), sha1: session.sha1?.toString('hex') },
       md5Base64: md5.toString('base64'),
     });
   }

@@ -52,7 +52,7 @@ export async function handlePut(
   if (expectsContinue) res.writeContinue();
   let body: ReceivedBody;
   try {
-    body = await receiveBody(ctx, req, device);
+    body = await receiveBody(ctx, req, device, false);
   } catch (error) {
     ctx.stats.putFailed();
     if (error instanceof ClientGone) return;

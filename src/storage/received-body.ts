@@ -24,18 +24,29 @@ export class ClientGone extends Error {}
 const OFFLOAD_HASH_BYTES = 1024 * 1024;
 
 /**
+ * Bodies of at least this size (or of unknown size) get their SHA-1 on the way even when
+ * nobody asked: a SHA-1 asked for later is read from the file, and for a body this large
+ * that read could outlast the tracker's wait for the answer (`node_timeout`).
+ */
+const SHA1_WHILE_RECEIVING_BYTES = 256 * 1024 * 1024;
+
+/**
  * Streams an incoming body (a client's PUT, or another node's GET reply for a copy) into a
- * new temp file on `device`, hashing it on the way. On failure nothing is left behind.
+ * new temp file on `device`, hashing it on the way: MD5, and SHA-1 when `withSha1` or the
+ * body is very large. On failure nothing is left behind.
  */
 export async function receiveBody(
   ctx: NodeContext,
   incoming: IncomingMessage,
   device: Device,
+  withSha1: boolean,
 ): Promise<ReceivedBody> {
   const { path, file } = await createTempFile(device);
   // Small bodies hash inline; large or unknown-size ones on the hash worker.
   const declared = Number(incoming.headers['content-length'] ?? Number.POSITIVE_INFINITY);
-  const hasher = declared >= OFFLOAD_HASH_BYTES ? ctx.hashOffload.open() : new InlineHasher();
+  const sha1 = withSha1 || declared >= SHA1_WHILE_RECEIVING_BYTES;
+  const hasher =
+    declared >= OFFLOAD_HASH_BYTES ? ctx.hashOffload.open(sha1) : new InlineHasher(sha1);
   const sink = new DigestFileSink(file.fd, hasher);
   try {
     await streamInto(incoming, sink);

@@ -57,6 +57,10 @@ describe('system file parsers', () => {
       digest: { md5, sha1 },
       version: { size: 0n, mtimeNs: 17n, ino: 42n },
     });
+    expect(parseDigestAttribute(`v1 ${md5} - 0 17 42`)).toEqual({
+      digest: { md5, sha1: undefined },
+      version: { size: 0n, mtimeNs: 17n, ino: 42n },
+    });
     expect(parseDigestAttribute(`v2 ${md5} ${sha1} 0 17 42`)).toBeNull();
     expect(parseDigestAttribute('garbage')).toBeNull();
   });

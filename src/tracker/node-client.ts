@@ -3,6 +3,9 @@ import { bodyBuffer, dumpBody, hexHeader, nodeAgent, nodeRequest } from './node-
 import type { UrlKind } from './storage-urls.js';
 import type { UrlSigner } from './url-signer.js';
 
+/** RFC 3230: `SHA` is SHA-1. */
+const WANT_SHA1: Readonly<Record<string, string>> = Object.freeze({ 'want-digest': 'SHA' });
+
 /**
  * The tracker's HTTP and side-channel client for storage nodes. One keep-alive agent is
  * shared by every caller; each request has a timeout so a stalled node never holds a
@@ -25,9 +28,19 @@ export class NodeClient {
     return this.#signer ? this.#signer.sign(url, kind) : url;
   }
 
-  /** HEAD a file: its status, size and the digests a mogile storage node keeps with it. */
-  async head(url: string, timeoutMs: number): Promise<HeadResult> {
-    const response = await this.#request(url, 'HEAD', timeoutMs);
+  /**
+   * HEAD a file: its status, size and the digests a mogile storage node keeps with it.
+   * `wantSha1` asks the node to compute the SHA-1 if it has none (`Want-Digest: SHA`): our
+   * nodes hash uploads with MD5 only. Other nodes ignore the header.
+   */
+  async head(url: string, timeoutMs: number, wantSha1 = false): Promise<HeadResult> {
+    const response = await this.#request(
+      url,
+      'HEAD',
+      timeoutMs,
+      undefined,
+      wantSha1 ? WANT_SHA1 : undefined,
+    );
     await dumpBody(response.body);
     const length = response.headers['content-length'];
     return {

@@ -336,7 +336,9 @@ export class NodeCopier {
     algorithm: Algorithm,
   ): Promise<string | undefined> {
     const timeoutMs = this.#options.headersTimeoutMs;
-    const head = await this.#options.nodes.head(destUrl, timeoutMs).catch(() => undefined);
+    const head = await this.#options.nodes
+      .head(destUrl, timeoutMs, algorithm.node === 'sha1')
+      .catch(() => undefined);
     const fromHead = head?.[algorithm.node];
     if (fromHead) return fromHead;
     const uri = new URL(destUrl).pathname;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -161,6 +162,33 @@ describe('MogileClient against a real tracker and storage nodes', () => {
     expect((await rejection(text(await client.get(key, { as: 'stream' })))).code).toBe(
       'ECHECKSUM_MISMATCH',
     );
+  });
+
+  it('keeps SHA-1 classes: the checksum recorded, each copy checked with it', async () => {
+    // Nodes hash SHA-1 only for copies ordered with one; create_close asks the side channel.
+    await cluster.ok('create_class domain=d&class=sha&mindevcount=2&hashtype=SHA-1');
+    const large = Buffer.alloc(2 * 1024 * 1024 + 3);
+    for (let i = 0; i < large.length; i += 991) large[i] = (i * 7) & 0xff;
+    for (const [key, body] of [
+      ['sha/small', Buffer.from('a file of a SHA-1 class')],
+      ['sha/large', large],
+    ] as const) {
+      await client.store(key, body, { class: 'sha' });
+      const sha1 = createHash('sha1').update(body).digest('hex');
+      expect((await client.info(key)).checksum).toBe(`SHA-1:${sha1}`);
+      const deadline = Date.now() + 20_000;
+      while ((await client.info(key)).devcount < 2) {
+        if (Date.now() > deadline) throw new Error(`${key} was not copied within 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const paths = await client.getPaths(key);
+      expect(paths).toHaveLength(2);
+      for (const path of paths) {
+        const onDisk = readFileSync(diskPath(path));
+        expect(createHash('sha1').update(onDisk).digest('hex')).toBe(sha1);
+      }
+      expect((await client.get(key)).equals(body)).toBe(true);
+    }
   });
 
   it('a stream whose copy turns out corrupt after the first byte errors', async () => {

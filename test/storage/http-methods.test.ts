@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { getAttributeSync } from '@napi-rs/xattr';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIGEST_XATTR } from '../../src/storage/digest-store.js';
 import {
   http10,
   makeDocroot,
@@ -12,7 +16,6 @@ import {
 } from './node-harness.js';
 
 const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
-const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('hex');
 
 let docroot: string;
 let node: NodeProcess;
@@ -105,12 +108,42 @@ describe('GET and HEAD', () => {
     const body = 'digest me';
     const stored = await put(path, body);
     expect(stored.headers['x-mogile-md5']).toBe(md5(body));
-    expect(stored.headers['x-mogile-sha1']).toBe(sha1(body));
+    // A PUT is hashed with MD5 only; the side channel answers SHA-1 from the file.
+    expect(stored.headers['x-mogile-sha1']).toBeUndefined();
     const head = await get(path, {}, 'HEAD');
     expect(head.headers['x-mogile-md5']).toBe(md5(body));
-    expect(head.headers['x-mogile-sha1']).toBe(sha1(body));
+    expect(head.headers['x-mogile-sha1']).toBeUndefined();
     const fetched = await get(path);
     expect(fetched.headers['x-mogile-md5']).toBe(md5(body));
+  });
+
+  it('computes a SHA-1 asked for with Want-Digest, once, and keeps it with the file', async () => {
+    const path = freshPath();
+    const body = randomBytes(2 * 1024 * 1024 + 11);
+    await put(path, body);
+    const sha1 = createHash('sha1').update(body).digest('hex');
+    const refused = await get(path, { 'want-digest': 'MD5, SHA;q=0' }, 'HEAD');
+    expect(refused.headers['x-mogile-sha1']).toBeUndefined();
+    const asked = await get(path, { 'want-digest': 'md5;q=0.5, sha;q=1' }, 'HEAD');
+    expect(asked.headers['x-mogile-sha1']).toBe(sha1);
+    expect(asked.headers['x-mogile-md5']).toBe(md5(body));
+    // Kept in the file's digest attribute: later requests get it without asking.
+    for (const method of ['HEAD', 'GET']) {
+      const later = await get(path, {}, method);
+      expect(later.headers['x-mogile-sha1']).toBe(sha1);
+    }
+    expect(getAttributeSync(join(docroot, path), DIGEST_XATTR)?.toString()).toContain(` ${sha1} `);
+  });
+
+  it('hashes a body of unknown length with SHA-1 as well, without being asked', async () => {
+    const path = freshPath();
+    const body = randomBytes(1024 * 1024 + 7);
+    const response = await undiciRequest(`${base}${path}`, {
+      method: 'PUT',
+      body: Readable.from([body.subarray(0, 1000), body.subarray(1000)]),
+    });
+    await response.body.dump();
+    expect(response.headers['x-mogile-sha1']).toBe(createHash('sha1').update(body).digest('hex'));
   });
 
   it('honours ETag / If-None-Match and an exact If-Modified-Since with 304', async () => {
@@ -185,7 +218,6 @@ describe('GET and HEAD', () => {
       expect((await put(path, body)).status).toBe(200);
       const head = await get(path, {}, 'HEAD');
       expect(head.headers['x-mogile-md5']).toBe(createHash('md5').update(body).digest('hex'));
-      expect(head.headers['x-mogile-sha1']).toBe(createHash('sha1').update(body).digest('hex'));
     };
     await Promise.all(bodies.slice(0, 3).map(check));
     for (const body of [...bodies].reverse()) await check(body);

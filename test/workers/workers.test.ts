@@ -270,6 +270,61 @@ describe('node copier', () => {
     }
   });
 
+  it('asks the node of a relayed copy for the SHA-1 of a SHA-1 class', async () => {
+    // A node that cannot pull, answers the PUT without digests, and tells the SHA-1 on a
+    // HEAD only when asked with Want-Digest (as our nodes, which hash uploads with MD5).
+    let storedBody = Buffer.alloc(0);
+    const asked: unknown[] = [];
+    const fake: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.method === 'PUT') {
+          storedBody = Buffer.concat(chunks);
+          res.writeHead(200, { 'Content-Length': 0 }).end();
+        } else if (req.method === 'HEAD') {
+          asked.push(req.headers['want-digest']);
+          const sha1 = createHash('sha1').update(storedBody).digest('hex');
+          res
+            .writeHead(200, {
+              'Content-Length': storedBody.length,
+              ...(req.headers['want-digest'] === 'SHA' && { 'X-Mogile-SHA1': sha1 }),
+            })
+            .end();
+        } else {
+          res.writeHead(400, { 'Content-Length': 0 }).end();
+        }
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const relaying = new NodeCopier({
+      nodes: services.nodes,
+      mogstoredStreamPort: 0,
+      headersTimeoutMs: 5000,
+    });
+    try {
+      const real = await view(3);
+      const body = 'a file of a SHA-1 class, relayed';
+      const sha1 = new Uint8Array(createHash('sha1').update(body).digest());
+      const result = await relaying.copy({
+        fid: await storedFile(1, body),
+        lengthBytes: body.length,
+        source: await view(1),
+        destination: {
+          device: real.device,
+          host: { ...real.host, hostid: 98, httpPort: (fake.address() as AddressInfo).port },
+        },
+        stored: { hashtype: 2, digest: sha1 },
+      });
+      expect(result).toMatchObject({ ok: true, relayed: true });
+      expect(storedBody.toString()).toBe(body);
+      expect(asked).toEqual(['SHA']);
+    } finally {
+      await relaying.close();
+      fake.close();
+    }
+  });
+
   it('relays many 1 MiB files at once, past what it buffers, each byte for byte', async () => {
     // 12 concurrent copies of 1 MiB exceed the 8 MiB the copier holds in buffers, so some
     // are read whole and the rest relayed as streams; every one must arrive intact.

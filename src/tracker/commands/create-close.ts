@@ -177,7 +177,14 @@ async function verifyUpload(
   const expectedText = String(request.sizeBytes ?? -1);
   let head: Awaited<ReturnType<CommandContext['services']['nodes']['head']>>;
   try {
-    head = await ctx.services.nodes.head(request.path, ctx.services.options.nodeTimeoutMs);
+    // Nodes hash uploads with MD5 only; a SHA-1 to check or record is asked for.
+    const wantSha1 =
+      classRow?.hashtype === hashtypeId('SHA-1') || request.checksum?.algorithm === 'SHA-1';
+    head = await ctx.services.nodes.head(
+      request.path,
+      ctx.services.options.nodeTimeoutMs,
+      wantSha1,
+    );
   } catch (error) {
     throw new MogileError(
       'size_verify_error',
