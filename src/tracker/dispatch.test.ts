@@ -147,6 +147,20 @@ describe('handleLine', () => {
     expect(stats.processing).toBe(0);
   });
 
+  it('labels each query with its command word, bounded', async () => {
+    const stats = new QueryStats();
+    const labelled = dispatcherWith({}, { stats });
+    for (const line of ['NOOP', `${'x'.repeat(65)} a=1`, '%%% junk', '!x', '.dot']) {
+      await labelled.handleLine(line, connection());
+    }
+    expect(stats.recent().map((query) => [query.command, query.result])).toEqual([
+      ['noop', 'ok'],
+      ['unknown', 'unknown_command'],
+      ['unknown', 'unknown_command'],
+      ['unknown', 'unknown_command'],
+    ]);
+  });
+
   it('counts the time a line waited before it ran in the total only', async () => {
     const stats = new QueryStats();
     await dispatcherWith({}, { stats }).handleLine('noop', connection(), performance.now() - 80);

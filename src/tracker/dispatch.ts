@@ -367,10 +367,11 @@ export function createDispatcher(
 
 /** Longer command words are counted as `unknown`: a junk line cannot make a huge label. */
 const MAX_COMMAND_LABEL = 64;
+const COMMAND_WORD = new RegExp(`^\\S{1,${MAX_COMMAND_LABEL}}`);
 
 /** The command word of a line that is not a command, for its metrics label. */
 function commandName(line: string): string {
-  const name = /^\S{1,64}/.exec(line.trim())?.[0] ?? '';
+  const name = COMMAND_WORD.exec(line.trim())?.[0] ?? '';
   return /^[A-Za-z0-9_!]+$/.test(name) ? name.toLowerCase() : 'unknown';
 }
 
