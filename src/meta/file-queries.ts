@@ -32,6 +32,9 @@ const tempfileByFidQuery = reusableQuery((db: Db, fid: number) =>
 const deleteTempfileQuery = reusableQuery((db: Db, fid: number) =>
   db.deleteFrom('tempfile').where('fid', '=', fid),
 );
+const deleteTempfileReturningQuery = reusableQuery((db: Db, fid: number) =>
+  db.deleteFrom('tempfile').where('fid', '=', fid).returningAll(),
+);
 const deleteFileQuery = reusableQuery((db: Db, fid: number) =>
   db.deleteFrom('file').where('fid', '=', fid),
 );
@@ -150,8 +153,16 @@ export async function fileDevids(db: Db, fid: number): Promise<number[]> {
   return rows.map((row) => row.devid);
 }
 
-/** Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). */
+/**
+ * Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). One
+ * `DELETE … RETURNING` where the engine has it, which needs no transaction; on MySQL, a
+ * read and a delete that the caller runs in one transaction.
+ */
 export async function claimTempfile(db: Db, fid: number): Promise<TempfileRow | undefined> {
+  if (engineOf(db) !== 'mysql') {
+    const claimed = (await deleteTempfileReturningQuery(db, fid)).rows[0];
+    return claimed && toTempfileRow(claimed);
+  }
   const row = (await tempfileByFidQuery(db, fid)).rows[0];
   if (!row) return undefined;
   const deleted = await deleteTempfileQuery(db, fid);

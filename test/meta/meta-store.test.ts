@@ -174,6 +174,26 @@ for (const backend of backends()) {
       expect(third).toBeGreaterThan(second);
     });
 
+    it('hands a tempfile to exactly one claim, whole', async () => {
+      const { store } = await fresh();
+      const reserve = (key: string) =>
+        store.reserveTempfile({ dmid: 1, classid: 3, key, devids: [4, 5], createdSeconds: 77 });
+      const fid = await reserve('claimed');
+      expect(await store.claimTempfile(fid)).toEqual({
+        fid,
+        dmid: 1,
+        classid: 3,
+        key: 'claimed',
+        devids: '4,5',
+        createdSeconds: 77,
+      });
+      expect(await store.claimTempfile(fid)).toBeUndefined();
+      // Two closes of one fid at once: one owns it, the other finds nothing.
+      const raced = await reserve('raced');
+      const claims = await Promise.all([store.claimTempfile(raced), store.claimTempfile(raced)]);
+      expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);
+    });
+
     it('binds a file, records extra copies once, and queues a vanished fid for deletion', async () => {
       const { store } = await fresh();
       const fid = await store.reserveTempfile({

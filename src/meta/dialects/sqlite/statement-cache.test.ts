@@ -47,6 +47,8 @@ describe('StatementCache direct reads', () => {
   it('leaves writes and reads inside a transaction to Kysely', () => {
     const read = cache.directReader(undefined);
     expect(read('UPDATE file SET length = 1 WHERE fid = 1', [])).toBeUndefined();
+    expect(read('DELETE FROM file WHERE fid = 2 RETURNING fid', [])).toBeUndefined();
+    expect(connection.prepare('SELECT count(*) AS n FROM file').get()).toEqual({ n: 2 });
     expect(connection.prepare('SELECT length FROM file WHERE fid = 1').get()).toEqual({
       length: 4096,
     });

@@ -54,12 +54,14 @@ export class StatementCache {
   #reader(sql: string): RawReader | undefined {
     if (this.#readers.has(sql)) return this.#readers.get(sql);
     const statement = this.#connection.prepare(sql);
-    const reader = statement.reader
-      ? {
-          statement: statement.raw(true) as SQLite.Statement<unknown[], unknown[]>,
-          toRow: rowBuilder(statement.columns().map((column) => column.name)),
-        }
-      : undefined;
+    // Only statements that read and write nothing (`DELETE … RETURNING` answers rows too).
+    const reader =
+      statement.reader && statement.readonly
+        ? {
+            statement: statement.raw(true) as SQLite.Statement<unknown[], unknown[]>,
+            toRow: rowBuilder(statement.columns().map((column) => column.name)),
+          }
+        : undefined;
     remember(this.#readers, sql, reader);
     return reader;
   }
