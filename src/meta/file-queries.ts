@@ -1,4 +1,4 @@
-import { type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { MetaDuplicateError } from './errors.js';
 import { type Db, engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import type {
@@ -155,18 +155,23 @@ export async function fileDevids(db: Db, fid: number): Promise<number[]> {
 
 /**
  * Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). One
- * `DELETE … RETURNING` where the engine has it, which needs no transaction; on MySQL, a
- * read and a delete that the caller runs in one transaction.
+ * `DELETE … RETURNING` where the engine has it; MySQL has none, so there a read and a
+ * delete share a transaction.
  */
-export async function claimTempfile(db: Db, fid: number): Promise<TempfileRow | undefined> {
+export async function claimTempfile(
+  db: Kysely<Database>,
+  fid: number,
+): Promise<TempfileRow | undefined> {
   if (engineOf(db) !== 'mysql') {
     const claimed = (await deleteTempfileReturningQuery(db, fid)).rows[0];
     return claimed && toTempfileRow(claimed);
   }
-  const row = (await tempfileByFidQuery(db, fid)).rows[0];
-  if (!row) return undefined;
-  const deleted = await deleteTempfileQuery(db, fid);
-  return Number(deleted.numAffectedRows) === 1 ? toTempfileRow(row) : undefined;
+  return db.transaction().execute(async (trx) => {
+    const row = (await tempfileByFidQuery(trx, fid)).rows[0];
+    if (!row) return undefined;
+    const deleted = await deleteTempfileQuery(trx, fid);
+    return Number(deleted.numAffectedRows) === 1 ? toTempfileRow(row) : undefined;
+  });
 }
 
 /**

@@ -410,9 +410,7 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   claimTempfile(fid: number): Promise<TempfileRow | undefined> {
-    // MySQL has no DELETE … RETURNING: its read and delete share a transaction.
-    if (this.#adapter.engine !== 'mysql') return files.claimTempfile(this.#db, fid);
-    return this.#db.transaction().execute((trx) => files.claimTempfile(trx, fid));
+    return files.claimTempfile(this.#db, fid);
   }
 
   commitFile(file: CommittedFile): Promise<{ replacedFid?: number }> {

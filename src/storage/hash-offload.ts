@@ -24,9 +24,9 @@ export interface BodyDigest {
 }
 
 /**
- * Incremental MD5 of one upload body, and its SHA-1 where asked for. Only a copy ordered
- * with a SHA-1 to match needs one as the bytes arrive: everything else that wants a SHA-1
- * (a class with hashtype SHA-1, fsck) asks the side channel, which reads the file.
+ * Incremental MD5 of one upload body, and its SHA-1 where the receiver asks for one (a copy
+ * ordered with a SHA-1 to match, a very large body). A SHA-1 wanted later is read from
+ * the file (`Want-Digest`, wanted-digest.ts, or the side channel).
  */
 export interface BodyHasher {
   /** Hashes these bytes (they may be reused by the caller as soon as this returns). */
