@@ -55,12 +55,16 @@ describe('replication', () => {
     const fid = await storeFile(cluster, 'two', key, 'short-lived');
     const devids = await copiesReach(key, 2);
     await cluster.ok(`delete domain=d&key=${key}`);
-    await eventually(cluster, async () =>
-      devids.every((devid) => !existsSync(copyPath(cluster, devid, fid))) ? true : undefined,
-    );
-    const debug = await cluster.ok(`file_debug fid=${fid}`);
-    expect(debug['devids']).toBeUndefined();
-    expect(debug['delqueue_fid']).toBeUndefined();
+    // The delete worker removes a copy from its disk before it forgets the copy's row, and
+    // forgets the queue row last, so wait for the metadata to settle, then check the disks.
+    const debug = await eventually(cluster, async () => {
+      const reply = await cluster.ok(`file_debug fid=${fid}`);
+      return reply['devids'] === undefined && reply['delqueue_fid'] === undefined
+        ? reply
+        : undefined;
+    });
+    expect(debug['fid_fid']).toBeUndefined();
+    for (const devid of devids) expect(existsSync(copyPath(cluster, devid, fid))).toBe(false);
   }, 30_000);
 
   it('follows updateclass up to 3 copies and back down to 2', async () => {
