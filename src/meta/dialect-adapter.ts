@@ -18,5 +18,16 @@ export interface DialectAdapter {
    * a no-op there; SQLite batches it (group commit).
    */
   syncCommitted?(): Promise<void>;
+  /**
+   * Analyzes those of `tables` that hold rows but have no planner statistics. Only engines
+   * whose planner needs statistics to pick the right index supply it.
+   */
+  analyzeTablesWithoutStatistics?(tables: readonly string[]): Promise<StatisticsRefresh>;
   close(): Promise<void>;
+}
+
+/** Tables analyzed, and tables the database did not let this user analyze. */
+export interface StatisticsRefresh {
+  readonly analyzed: string[];
+  readonly refused: string[];
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { forgetClassOptions, saveClassDurability } from './class-options.js';
-import type { DialectAdapter } from './dialect-adapter.js';
+import type { DialectAdapter, StatisticsRefresh } from './dialect-adapter.js';
 import { MetaDuplicateError } from './errors.js';
 import { highWaterMark, raiseHighWater, reserveFidBlock } from './fid-allocation.js';
 import { FidBlock } from './fid-block.js';
@@ -661,7 +661,19 @@ export class KyselyMetaStore implements MetaStore {
     return leases.listLeases(this.#db);
   }
 
+  async analyzeTablesWithoutStatistics(): Promise<StatisticsRefresh> {
+    return (
+      (await this.#adapter.analyzeTablesWithoutStatistics?.(LOOKUP_TABLES)) ?? {
+        analyzed: [],
+        refused: [],
+      }
+    );
+  }
+
   close(): Promise<void> {
     return this.#adapter.close();
   }
 }
+
+/** The tables every `get_paths` and `create_close` reads by key or fid. */
+const LOOKUP_TABLES = ['file', 'file_on', 'checksum'] as const;

@@ -1,3 +1,4 @@
+import type { StatisticsRefresh } from './dialect-adapter.js';
 import type {
   FsckEvent,
   FsckLogRow,
@@ -212,6 +213,13 @@ export interface MetaStore {
   /** Rows of each work queue by how soon they are due. */
   queueDepths(nowSeconds: number): Promise<Record<StatsQueue, QueueDepth>>;
   // ---- end of cluster statistics ----
+
+  /**
+   * Gathers the engine's planner statistics for the lookup tables (`file`, `file_on`,
+   * `checksum`) that hold rows but have none, as after a restore or a bulk load on
+   * PostgreSQL. A no-op on the other engines.
+   */
+  analyzeTablesWithoutStatistics(): Promise<StatisticsRefresh>;
 
   close(): Promise<void>;
 }

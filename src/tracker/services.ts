@@ -148,6 +148,7 @@ export async function createTrackerServices(
     await meta.close();
     throw error;
   }
+  await analyzeTablesWithoutStatistics(meta, options.logger);
   const startupMaxFid = await meta.maxFileFid();
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const observations = new DeviceObservations();
@@ -213,4 +214,25 @@ export async function createTrackerServices(
     },
   };
   return services;
+}
+
+/**
+ * Before serving, gives the database's planner statistics for the lookup tables where a
+ * restore or bulk load left none (PostgreSQL), so that no lookup reads a whole domain
+ * while autovacuum has yet to run. A refusal (a user that does not own the tables) only
+ * warns: the tracker still works, with the plans the server picks.
+ */
+async function analyzeTablesWithoutStatistics(meta: MetaStore, logger: Logger | undefined) {
+  const advice = 'lookups may read whole domains until an owner runs ANALYZE on them';
+  try {
+    const { analyzed, refused } = await meta.analyzeTablesWithoutStatistics();
+    if (analyzed.length > 0) {
+      logger?.info({ tables: analyzed }, 'analyzed tables that had no planner statistics');
+    }
+    if (refused.length > 0) {
+      logger?.warn({ tables: refused }, `tables without planner statistics; ${advice}`);
+    }
+  } catch (error) {
+    logger?.warn({ err: error }, `could not check the planner statistics; ${advice}`);
+  }
 }

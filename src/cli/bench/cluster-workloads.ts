@@ -19,6 +19,8 @@ export interface ClusterTarget {
   /** Keys start with this, so runs against a shared tracker never collide. */
   readonly keyPrefix: string;
   readonly replicationDeadlineMs: number;
+  /** Runs after each group's stores have their copies, before the group is read. */
+  readonly afterStores?: (() => Promise<void>) | undefined;
 }
 
 const LIST_FIDS_PAGE = 500;
@@ -47,6 +49,7 @@ export async function measureClusterGroup(
   );
   const replicationLagSeconds = await waitForCopies(target, fids);
   results.push({ operation: 'store', ...shape, ...store, replicationLagSeconds });
+  await target.afterStores?.();
 
   const get = await probed(target, () =>
     runOps(group.files, group.concurrency, group.sizeBytes, async (index) => {

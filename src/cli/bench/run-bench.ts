@@ -12,6 +12,7 @@ import {
 } from './bench-plan.js';
 import { type ClusterTarget, measureClusterGroup, measureStream } from './cluster-workloads.js';
 import { type LocalCluster, startLocalCluster } from './local-cluster.js';
+import { refreshPlannerStatistics } from './planner-statistics.js';
 import { type ProcessPeak, ProcessWatch } from './process-probe.js';
 import { RawServer } from './raw-workloads.js';
 import { checkTargets, type TargetCheck } from './targets.js';
@@ -128,6 +129,7 @@ async function measureAll(
       trackerPid: cluster?.tracker.pid,
       keyPrefix: `bench-${randomBytes(4).toString('hex')}-`,
       replicationDeadlineMs: plan.replicationDeadlineMs,
+      afterStores: cluster ? () => refreshPlannerStatistics(options.db) : undefined,
     };
     for (const group of plan.groups) {
       const body = randomBytes(group.sizeBytes);

@@ -1,6 +1,6 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
-import type { DialectAdapter } from '../../dialect-adapter.js';
+import type { DialectAdapter, StatisticsRefresh } from '../../dialect-adapter.js';
 import { type DirectRunner, hotStatementName, runDirectly } from '../../query-helpers.js';
 import { kyselyLogOption, observeStatement, type QueryObserver } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
@@ -131,6 +131,25 @@ export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAd
       return result.rows.map((row) => row.tablename);
     },
     upgrade: POSTGRES_UPGRADE,
+    async analyzeTablesWithoutStatistics(tables) {
+      // A table that was never analyzed (a restore, a bulk load, autovacuum off) leaves
+      // the planner guessing: it may take the (dmid, classid, devcount) index for a key
+      // lookup and read the whole domain each time. ANALYZE reads a sample of the table
+      // and blocks no reads or writes.
+      const found = async (query: RawBuilder<unknown>) => (await query.execute(db)).rows.length > 0;
+      const hasRows = (table: string) => found(sql`SELECT 1 FROM ${sql.table(table)} LIMIT 1`);
+      const hasStatistics = (table: string) =>
+        found(sql`SELECT 1 FROM pg_stats
+                  WHERE schemaname = current_schema() AND tablename = ${table} LIMIT 1`);
+      const result: StatisticsRefresh = { analyzed: [], refused: [] };
+      for (const table of tables) {
+        if ((await hasStatistics(table)) || !(await hasRows(table))) continue;
+        // Only the owner may analyze a table; anyone else gets a warning, not an error.
+        await sql`ANALYZE ${sql.table(table)}`.execute(db);
+        ((await hasStatistics(table)) ? result.analyzed : result.refused).push(table);
+      }
+      return result;
+    },
     isUniqueViolation(error) {
       return (error as { code?: string })?.code === '23505';
     },
