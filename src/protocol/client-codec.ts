@@ -1,5 +1,5 @@
 import { encodeValue } from './reply.js';
-import { decodeArgs } from './request.js';
+import { decodeBinaryArgString } from './request.js';
 
 /**
  * The client's half of the wire codec (spec/tracker-protocol.md §2, §3): encoding request
@@ -61,14 +61,16 @@ export function encodeRequestLine(
 /** Decodes one reply line, given with or without its CRLF. Never throws. */
 export function parseReplyLine(line: string | Uint8Array): ReplyLine {
   // Work on a binary string (one char per byte) so that escapes decode to exact bytes.
-  let binary = Buffer.from(typeof line === 'string' ? Buffer.from(line, 'utf8') : line).toString(
-    'latin1',
-  );
+  const bytes =
+    typeof line === 'string'
+      ? Buffer.from(line, 'utf8')
+      : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  let binary = bytes.toString('latin1');
   if (binary.endsWith('\n')) binary = binary.slice(0, -1);
   if (binary.endsWith('\r')) binary = binary.slice(0, -1);
 
   const ok = OK_LINE.exec(binary);
-  if (ok) return { kind: 'ok', pairs: decodeArgs(Buffer.from(ok[1] ?? '', 'latin1')) };
+  if (ok) return { kind: 'ok', pairs: decodeBinaryArgString(ok[1] ?? '') };
   const err = ERR_LINE.exec(binary);
   if (err) {
     return {
@@ -89,5 +91,5 @@ export function decodeToken(token: string): string {
   // Wrapping in a pair reuses the one decoder; `&` and `=` never occur unescaped in a
   // well-formed token, and are kept literally if they do.
   const escaped = token.replaceAll('&', '%26').replaceAll('=', '%3D');
-  return decodeArgs(Buffer.from(`v=${escaped}`, 'latin1')).get('v') ?? '';
+  return decodeBinaryArgString(`v=${escaped}`).get('v') ?? '';
 }

@@ -45,6 +45,8 @@ export type ParsedRequest = EmptyRequest | AdminRequest | CommandRequest | Unkno
 const COMMAND_LINE = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*(.*)$/s;
 const ADMIN_LINE = /^!([^ \t\n\v\f\r]+)[ \t\n\v\f\r]*(.*)$/s;
 const SPACES = /[ \t\n\v\f\r]+/;
+/** An escape that decodes to a byte above 0x7f (rule 3). */
+const HIGH_BYTE_ESCAPE = /%[89a-f][0-9a-f]/i;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -82,11 +84,15 @@ export function parseRequestLine(line: string | Uint8Array): ParsedRequest {
 
 /** Decodes an argument string with the exact rules of §2.1. Never throws. */
 export function decodeArgs(argString: string | Uint8Array): Map<string, string> {
-  const binary = toBinary(argString);
+  return decodeBinaryArgString(toBinary(argString));
+}
+
+/** `decodeArgs` of a binary string (one char per byte, as latin1 decodes). */
+export function decodeBinaryArgString(binary: string): Map<string, string> {
   return decodeBinaryArgs(binary, isAscii(binary));
 }
 
-/** `ascii`: the line has no byte above 0x7f, so every name and value is already text. */
+/** `ascii`: the line has no byte above 0x7f. */
 function decodeBinaryArgs(binary: string, ascii: boolean): Map<string, string> {
   // Collected as bytes first: duplicates concatenate bytes (rule 4), as the original does.
   const collected = new Map<string, string>();
@@ -102,8 +108,9 @@ function decodeBinaryArgs(binary: string, ascii: boolean): Map<string, string> {
     else if (previous !== '' && previous !== '0') collected.set(name, `${previous}\0${value}`);
     else collected.set(name, previous + value);
   }
-  // Without escapes, an ASCII line holds only ASCII names and values (`%C3%A9` is not).
-  if (ascii && !binary.includes('%')) return collected;
+  // An ASCII line decodes to ASCII names and values, which are text already, unless an
+  // escape makes a byte above 0x7f (`%C3%A9`).
+  if (ascii && !HIGH_BYTE_ESCAPE.test(binary)) return collected;
   const args = new Map<string, string>();
   for (const [name, value] of collected) args.set(binaryToText(name), binaryToText(value));
   return args;
