@@ -65,8 +65,8 @@ export async function findFile(db: Db, dmid: number, key: string): Promise<FileR
   return row && toFileRow(row);
 }
 
-/** A domain's files with their checksum and copies, one row per copy: the read path's join. */
-function locatedRows(db: Db, dmid: number) {
+/** Files with their checksum and copies, one row per copy: the read path's join. */
+function locatedRows(db: Db) {
   return db
     .selectFrom('file as f')
     .leftJoin('checksum as c', 'c.fid', 'f.fid')
@@ -81,17 +81,22 @@ function locatedRows(db: Db, dmid: number) {
       'c.hashtype',
       'c.checksum',
       'o.devid',
-    ])
-    .where('f.dmid', '=', dmid);
+    ]);
 }
 
 const locateFileQuery = reusableQuery((db: Db, dmid: number, key: string) =>
-  locatedRows(db, dmid).where('f.dkey', '=', key),
+  locatedRows(db).where('f.dmid', '=', dmid).where('f.dkey', '=', key),
+);
+
+const locateFidQuery = reusableQuery((db: Db, fid: number) =>
+  locatedRows(db).where('f.fid', '=', fid),
 );
 
 /** PostgreSQL only: the keys go as one array parameter, so the SQL is the same for any count. */
 const locateFilesQuery = reusableQuery((db: Db, dmid: number, keys: readonly string[]) =>
-  locatedRows(db, dmid).where(sql<boolean>`${sql.ref('f.dkey')} = any(${keys})`),
+  locatedRows(db)
+    .where('f.dmid', '=', dmid)
+    .where(sql<boolean>`${sql.ref('f.dkey')} = any(${keys})`),
 );
 
 type LocatedRow = Awaited<ReturnType<typeof locateFileQuery>>['rows'][number];
@@ -106,6 +111,12 @@ export async function locateFile(
   key: string,
 ): Promise<LocatedFile | undefined> {
   const { rows } = await locateFileQuery(db, dmid, key);
+  return rows.length === 0 ? undefined : toLocatedFile(rows);
+}
+
+/** `locateFile` by fid: what the replicator needs of a file, in one statement. */
+export async function locateFid(db: Db, fid: number): Promise<LocatedFile | undefined> {
+  const { rows } = await locateFidQuery(db, fid);
   return rows.length === 0 ? undefined : toLocatedFile(rows);
 }
 

@@ -397,6 +397,10 @@ export class KyselyMetaStore implements MetaStore {
     return files.locateFile(this.#db, dmid, key);
   }
 
+  locateFid(fid: number): Promise<LocatedFile | undefined> {
+    return files.locateFid(this.#db, fid);
+  }
+
   findFile(dmid: number, key: string): Promise<FileRow | undefined> {
     return files.findFile(this.#db, dmid, key);
   }

@@ -89,6 +89,8 @@ export interface MetaStore {
   findFile(dmid: number, key: string): Promise<FileRow | undefined>;
   /** The file with its checksum and holding devices, in one round trip. */
   locateFile(dmid: number, key: string): Promise<LocatedFile | undefined>;
+  /** `locateFile` by fid. */
+  locateFid(fid: number): Promise<LocatedFile | undefined>;
   findFileByFid(fid: number): Promise<FileRow | undefined>;
   /** Devices with a `file_on` row for the fid, in database order. */
   fileDevids(fid: number): Promise<number[]>;

@@ -154,15 +154,16 @@ export class Replicator {
     counts: { made: number; relayed: number; violations: number },
   ): Promise<Outcome> {
     const { meta, observations, options } = this.#services;
-    const file = await meta.findFileByFid(task.fid);
-    if (!file) return { result: 'nofid' };
+    // The file, its copies and its checksum in one statement.
+    const located = await meta.locateFid(task.fid);
+    if (!located) return { result: 'nofid' };
+    const { file, devids, checksum: stored } = located;
     if (file.fid !== task.fid) {
       counts.violations += 1;
       return this.#breach(task.fid, `lookup of fid ${task.fid} returned fid ${file.fid}`);
     }
     const classRow = this.#classOf(snapshot, file);
     const policy = parseReplicationPolicy(classRow.replpolicy);
-    const devids = await meta.fileDevids(file.fid);
     const all = deviceViews(snapshot);
     const known = all.filter((view) => devids.includes(view.device.devid));
     if (known.length === 0) return { result: 'no_source' };
@@ -179,7 +180,6 @@ export class Replicator {
       mayReceive: (view) => shouldGetNewFiles(view, observations, options.minFreeSpaceMb),
       random: this.#random,
     });
-    const stored = await meta.getChecksum(file.fid);
     let verdict = evaluatePolicy(policy, input(on));
     while (verdict.kind === 'request') {
       const destination = verdict.ideal[0] ?? verdict.desperate[0];

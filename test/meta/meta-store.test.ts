@@ -222,6 +222,16 @@ for (const backend of backends()) {
         devids: expect.arrayContaining([1, 2]),
       });
       expect(await store.locateFile(1, 'nope')).toBeUndefined();
+      const digest = new Uint8Array(16).fill(7);
+      await store.saveChecksumIfAbsent(fid, { hashtype: 1, digest });
+      const byFid = await store.locateFid(fid);
+      expect(byFid).toMatchObject({
+        file: { fid, key: 'k', devcount: 2 },
+        checksum: { hashtype: 1 },
+      });
+      expect([...(byFid?.devids ?? [])].sort()).toEqual([1, 2]);
+      expect([...(byFid?.checksum?.digest ?? [])]).toEqual([...digest]);
+      expect(await store.locateFid(fid + 1000)).toBeUndefined();
       await store.deleteFile(fid, 7);
       expect(await store.addFileCopy(fid, 3, 8)).toBe(false);
       expect((await store.fidQueues(fid)).delete).toBeDefined();
