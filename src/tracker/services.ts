@@ -7,6 +7,7 @@ import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
 import { Monitor } from './monitor.js';
 import { NodeClient } from './node-client.js';
+import { PlannerStatisticsWatch, STATISTICS_CHECK_INTERVAL_MS } from './planner-statistics.js';
 import { UrlSigner } from './url-signer.js';
 
 /** The settings command handlers read; a frozen subset of the tracker's configuration. */
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   readonly replUseGetPort?: boolean;
   /** Milliseconds between monitor rounds (2.5 s in the original). */
   readonly monitorIntervalMs?: number;
+  /** Milliseconds between looks for lookup tables without planner statistics (PostgreSQL). */
+  readonly statisticsCheckIntervalMs?: number;
   /** Runs the replicate, delete and reaper workers (config `job_master`, default on). */
   readonly jobMaster?: boolean;
   readonly logger?: Logger;
@@ -61,6 +64,7 @@ export type ResolvedServiceOptions = Required<
     | 'noSchemaCheck'
     | 'logger'
     | 'monitorIntervalMs'
+    | 'statisticsCheckIntervalMs'
     | 'jobMaster'
     | 'db'
     | 'secret'
@@ -148,7 +152,8 @@ export async function createTrackerServices(
     await meta.close();
     throw error;
   }
-  await analyzeTablesWithoutStatistics(meta, options.logger);
+  const statistics = new PlannerStatisticsWatch(meta, options.logger);
+  await statistics.check();
   const startupMaxFid = await meta.maxFileFid();
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const observations = new DeviceObservations();
@@ -190,6 +195,9 @@ export async function createTrackerServices(
           startAfter: monitor.firstRound(),
         });
   workers?.start();
+  if (meta.engine === 'postgres') {
+    statistics.start(options.statisticsCheckIntervalMs ?? STATISTICS_CHECK_INTERVAL_MS);
+  }
   const services: TrackerServicesHandle = {
     hostname: resolved.hostname,
     options: resolved,
@@ -208,31 +216,11 @@ export async function createTrackerServices(
     },
     async close() {
       await workers?.stop();
+      await statistics.stop();
       await monitor.stop();
       await nodes.close();
       await meta.close();
     },
   };
   return services;
-}
-
-/**
- * Before serving, gives the database's planner statistics for the lookup tables where a
- * restore or bulk load left none (PostgreSQL), so that no lookup reads a whole domain
- * while autovacuum has yet to run. A refusal (a user that does not own the tables) only
- * warns: the tracker still works, with the plans the server picks.
- */
-async function analyzeTablesWithoutStatistics(meta: MetaStore, logger: Logger | undefined) {
-  const advice = 'lookups may read whole domains until an owner runs ANALYZE on them';
-  try {
-    const { analyzed, refused } = await meta.analyzeTablesWithoutStatistics();
-    if (analyzed.length > 0) {
-      logger?.info({ tables: analyzed }, 'analyzed tables that had no planner statistics');
-    }
-    if (refused.length > 0) {
-      logger?.warn({ tables: refused }, `tables without planner statistics; ${advice}`);
-    }
-  } catch (error) {
-    logger?.warn({ err: error }, `could not check the planner statistics; ${advice}`);
-  }
 }

@@ -1,14 +1,18 @@
+import { setTimeout } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresAdapter } from '../../src/meta/dialects/postgres/postgres-adapter.js';
 import { openMetaStore } from '../../src/meta/index.js';
+import { createTrackerServices } from '../../src/tracker/services.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { backends } from '../helpers/meta-backends.js';
 import { spawnTracker } from '../helpers/tracker-process.js';
 
 /*
  * A tracker starting on tables that hold rows but were never analyzed (a restore, a bulk
- * load) gathers their planner statistics first: without them PostgreSQL may answer a key
- * lookup by reading the whole domain through the (dmid, classid, devcount) index.
+ * load) gathers their planner statistics first, and looks again while it runs: without
+ * them PostgreSQL may answer a key lookup by reading the whole domain through the
+ * (dmid, classid, devcount) index.
  */
 describe('planner statistics for the lookup tables', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -115,6 +119,30 @@ describe('planner statistics for the lookup tables', () => {
         .split('\n')
         .find((text) => text.includes('analyzed tables that had no planner statistics'));
       expect(JSON.parse(line!).tables).toEqual(['file', 'file_on']);
+    });
+  }
+
+  for (const backend of backends().filter((candidate) => candidate.name === 'postgres')) {
+    it('on postgres: a running tracker analyzes tables filled after it started', async () => {
+      const database = await backend.freshDatabase();
+      cleanups.push(database.drop);
+      const { logger, records } = memoryLogger('info');
+      const services = await createTrackerServices({
+        dbUrl: database.url,
+        jobMaster: false,
+        logger,
+        statisticsCheckIntervalMs: 20,
+      });
+      cleanups.push(() => services.close());
+      await backend.exec(database.url, [
+        "INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (1, 1, 'a', 1, 0, 1)",
+      ]);
+      const analyzed = () =>
+        records.find((record) => record.msg === 'analyzed tables that had no planner statistics');
+      const deadline = Date.now() + 10_000;
+      while (!analyzed() && Date.now() < deadline) await setTimeout(20);
+      expect(analyzed()?.['tables']).toEqual(['file']);
+      expect(records.filter((record) => record.level >= 40)).toEqual([]);
     });
   }
 });
