@@ -98,9 +98,7 @@ describe('planner statistics for the lookup tables', () => {
         refused: [],
       });
     });
-  }
 
-  for (const backend of backends().filter((candidate) => candidate.name === 'postgres')) {
     it('on postgres: a tracker analyzes such tables before it serves, and says so', async () => {
       const database = await backend.freshDatabase();
       cleanups.push(database.drop);
@@ -120,9 +118,7 @@ describe('planner statistics for the lookup tables', () => {
         .find((text) => text.includes('analyzed tables that had no planner statistics'));
       expect(JSON.parse(line!).tables).toEqual(['file', 'file_on']);
     });
-  }
 
-  for (const backend of backends().filter((candidate) => candidate.name === 'postgres')) {
     it('on postgres: a running tracker analyzes tables filled after it started', async () => {
       const database = await backend.freshDatabase();
       cleanups.push(database.drop);
