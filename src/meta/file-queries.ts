@@ -49,6 +49,30 @@ const insertFileQuery = reusableQuery(
     devcount: number,
   ) => db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount }),
 );
+/** `insertFileQuery` over any row of the same fid (PostgreSQL, SQLite). */
+const upsertFileQuery = reusableQuery(
+  (
+    db: Db,
+    fid: number,
+    dmid: number,
+    dkey: string,
+    length: number,
+    classid: number,
+    devcount: number,
+  ) =>
+    db
+      .insertInto('file')
+      .values({ fid, dmid, dkey, length, classid, devcount })
+      .onConflict((conflict) =>
+        conflict.column('fid').doUpdateSet((eb) => ({
+          dmid: eb.ref('excluded.dmid'),
+          dkey: eb.ref('excluded.dkey'),
+          length: eb.ref('excluded.length'),
+          classid: eb.ref('excluded.classid'),
+          devcount: eb.ref('excluded.devcount'),
+        })),
+      ),
+);
 const checksumByFidQuery = reusableQuery((db: Db, fid: number) =>
   db.selectFrom('checksum').selectAll().where('fid', '=', fid),
 );
@@ -58,6 +82,19 @@ const deleteChecksumQuery = reusableQuery((db: Db, fid: number) =>
 const insertChecksumQuery = reusableQuery(
   (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
     db.insertInto('checksum').values({ fid, hashtype, checksum }),
+);
+/** `insertChecksumQuery` over any row of the same fid (PostgreSQL, SQLite). */
+const upsertChecksumQuery = reusableQuery(
+  (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
+    db
+      .insertInto('checksum')
+      .values({ fid, hashtype, checksum })
+      .onConflict((conflict) =>
+        conflict.column('fid').doUpdateSet((eb) => ({
+          hashtype: eb.ref('excluded.hashtype'),
+          checksum: eb.ref('excluded.checksum'),
+        })),
+      ),
 );
 
 export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {
@@ -200,16 +237,13 @@ export async function commitFile(
   await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });
   if (file.checksum) await saveChecksum(db, file.fid, file.checksum);
   const devcount = (await fileDevids(db, file.fid)).length;
-  await deleteFileQuery(db, file.fid);
-  await insertFileQuery(
-    db,
-    file.fid,
-    file.dmid,
-    file.key,
-    file.lengthBytes,
-    file.classid,
-    devcount,
-  );
+  const row = [file.fid, file.dmid, file.key, file.lengthBytes, file.classid, devcount] as const;
+  if (replacesInOneStatement(db)) {
+    await upsertFileQuery(db, ...row);
+  } else {
+    await deleteFileQuery(db, file.fid);
+    await insertFileQuery(db, ...row);
+  }
   await queueReplication(db, file.fid, 0);
   return current ? { replacedFid: current.fid } : {};
 }
@@ -277,9 +311,24 @@ export async function queueReplication(db: Db, fid: number, nexttry: number): Pr
   });
 }
 
+/** Writes the fid's checksum in place of any it had. */
 export async function saveChecksum(db: Db, fid: number, checksum: StoredChecksum): Promise<void> {
+  if (replacesInOneStatement(db)) {
+    await upsertChecksumQuery(db, fid, checksum.hashtype, checksum.digest);
+    return;
+  }
   await deleteChecksumQuery(db, fid);
   await insertChecksumQuery(db, fid, checksum.hashtype, checksum.digest);
+}
+
+/**
+ * Whether a row can be written over the one with the same fid in one statement (MySQL's
+ * REPLACE, by primary key only). PostgreSQL and SQLite aim `ON CONFLICT (fid)` at that key
+ * alone; MySQL's `ON DUPLICATE KEY UPDATE` would also fire on `file`'s `(dmid, dkey)` key
+ * and rewrite another fid's row, so there the old row is deleted first.
+ */
+function replacesInOneStatement(db: Db): boolean {
+  return engineOf(db) !== 'mysql';
 }
 
 export async function getChecksum(db: Db, fid: number): Promise<StoredChecksum | undefined> {

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { findFileByFid, saveChecksum, toTempfileRow } from './file-queries.js';
+import { findFileByFid, toTempfileRow } from './file-queries.js';
 import type { Db } from './query-helpers.js';
 import { engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
@@ -135,18 +135,16 @@ export async function dropCopyRow(db: Db, fid: number, devid: number): Promise<v
   await db.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
 }
 
-export function saveChecksumIfAbsent(
-  db: Kysely<Database>,
+/** Records the fid's checksum unless it has one; one statement, so no race between trackers. */
+export async function saveChecksumIfAbsent(
+  db: Db,
   fid: number,
   checksum: StoredChecksum,
 ): Promise<void> {
-  return db.transaction().execute(async (trx) => {
-    const present = await trx
-      .selectFrom('checksum')
-      .select('fid')
-      .where('fid', '=', fid)
-      .executeTakeFirst();
-    if (!present) await saveChecksum(trx, fid, checksum);
+  await insertIgnoring(db, 'checksum', {
+    fid,
+    hashtype: checksum.hashtype,
+    checksum: checksum.digest,
   });
 }
 

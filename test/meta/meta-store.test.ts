@@ -237,6 +237,58 @@ for (const backend of backends()) {
       expect((await store.fidQueues(fid)).delete).toBeDefined();
     });
 
+    it('writes the bound file and its checksum over rows of the same fid, as REPLACE does', async () => {
+      const database = await backend.freshDatabase();
+      cleanups.push(database.drop);
+      const url = database.url;
+      const statements: string[] = [];
+      const store = await openMetaStore(url, { onQuery: (event) => statements.push(event.sql) });
+      cleanups.push(() => store.close());
+      const fid = await store.reserveTempfile({
+        dmid: 1,
+        classid: 0,
+        key: 'k',
+        devids: [1],
+        createdSeconds: 1,
+      });
+      // Rows no tracker would leave: a file and a checksum already under the new fid.
+      await backend.exec(url, [
+        `INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (${fid}, 1, 'stray', 9, 0, 5)`,
+        `INSERT INTO checksum (fid, hashtype, checksum) VALUES (${fid}, 2, ${backend.name === 'postgres' ? "'\\x00'" : "x'00'"})`,
+      ]);
+      await store.claimTempfile(fid);
+      const digest = new Uint8Array(16).fill(3);
+      statements.length = 0;
+      await store.commitFile({
+        fid,
+        dmid: 1,
+        key: 'k',
+        classid: 0,
+        lengthBytes: 3,
+        devid: 1,
+        nowSeconds: 5,
+        checksum: { hashtype: 1, digest },
+      });
+      // One upsert each where the engine can aim it at the fid alone (not MySQL).
+      const deletes = statements.filter((text) =>
+        /^delete from [`"]?(file|checksum)[`"]? /i.test(text),
+      );
+      expect(deletes).toHaveLength(backend.name === 'mysql' ? 2 : 0);
+      expect(await store.findFileByFid(fid)).toMatchObject({
+        fid,
+        key: 'k',
+        length: 3,
+        devcount: 1,
+      });
+      expect(await store.findFile(1, 'stray')).toBeUndefined();
+      const stored = await store.getChecksum(fid);
+      expect(stored?.hashtype).toBe(1);
+      expect([...(stored?.digest ?? [])]).toEqual([...digest]);
+      // A checksum recorded later never replaces one that is there.
+      await store.saveChecksumIfAbsent(fid, { hashtype: 2, digest: new Uint8Array(20) });
+      expect((await store.getChecksum(fid))?.hashtype).toBe(1);
+    });
+
     it('accepts an unused explicit fid and refuses one that is in use', async () => {
       const { store } = await fresh();
       const tempfile = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
