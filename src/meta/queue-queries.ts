@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { findFileByFid, toTempfileRow } from './file-queries.js';
 import type { Db } from './query-helpers.js';
 import { engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
@@ -102,7 +102,7 @@ export function addFileCopy(
       await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
       return false;
     }
-    await refreshDevcount(trx, fid);
+    await refreshDevcountQuery(trx, fid);
     return true;
   });
 }
@@ -111,24 +111,22 @@ export function addFileCopy(
 export function removeFileCopy(db: Kysely<Database>, fid: number, devid: number): Promise<void> {
   return db.transaction().execute(async (trx) => {
     await trx.deleteFrom('file_on').where('fid', '=', fid).where('devid', '=', devid).execute();
-    await refreshDevcount(trx, fid);
+    await refreshDevcountQuery(trx, fid);
   });
 }
 
-const countCopiesQuery = reusableQuery((db: Db, fid: number) =>
+/** `devcount` set from the fid's `file_on` rows in one statement (at most 255, a TINYINT). */
+const refreshDevcountQuery = reusableQuery((db: Db, fid: number) =>
   db
-    .selectFrom('file_on')
-    .select((eb) => eb.fn.countAll<number>().as('copies'))
+    .updateTable('file')
+    .set((eb) => ({
+      devcount: eb
+        .selectFrom('file_on')
+        .select(sql<number>`case when count(*) > 255 then 255 else count(*) end`.as('copies'))
+        .where('fid', '=', fid),
+    }))
     .where('fid', '=', fid),
 );
-const setDevcountQuery = reusableQuery((db: Db, fid: number, devcount: number) =>
-  db.updateTable('file').set({ devcount }).where('fid', '=', fid),
-);
-
-async function refreshDevcount(trx: Transaction<Database>, fid: number): Promise<void> {
-  const row = (await countCopiesQuery(trx, fid)).rows[0];
-  await setDevcountQuery(trx, fid, Math.min(Number(row?.copies ?? 0), 255));
-}
 
 /** Drops a `file_on` row of a deleted fid; devcount is moot, the file row is gone. */
 export async function dropCopyRow(db: Db, fid: number, devid: number): Promise<void> {

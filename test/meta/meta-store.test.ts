@@ -232,6 +232,9 @@ for (const backend of backends()) {
       expect([...(byFid?.devids ?? [])].sort()).toEqual([1, 2]);
       expect([...(byFid?.checksum?.digest ?? [])]).toEqual([...digest]);
       expect(await store.locateFid(fid + 1000)).toBeUndefined();
+      await store.removeFileCopy(fid, 2);
+      expect(await store.fileDevids(fid)).toEqual([1]);
+      expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
       await store.deleteFile(fid, 7);
       expect(await store.addFileCopy(fid, 3, 8)).toBe(false);
       expect((await store.fidQueues(fid)).delete).toBeDefined();
