@@ -38,40 +38,28 @@ const deleteTempfileReturningQuery = reusableQuery((db: Db, fid: number) =>
 const deleteFileQuery = reusableQuery((db: Db, fid: number) =>
   db.deleteFrom('file').where('fid', '=', fid),
 );
-const insertFileQuery = reusableQuery(
-  (
-    db: Db,
-    fid: number,
-    dmid: number,
-    dkey: string,
-    length: number,
-    classid: number,
-    devcount: number,
-  ) => db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount }),
-);
+type FileValues = [
+  fid: number,
+  dmid: number,
+  dkey: string,
+  length: number,
+  classid: number,
+  devcount: number,
+];
+const insertFile = (db: Db, ...[fid, dmid, dkey, length, classid, devcount]: FileValues) =>
+  db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount });
+const insertFileQuery = reusableQuery(insertFile);
 /** `insertFileQuery` over any row of the same fid (PostgreSQL, SQLite). */
-const upsertFileQuery = reusableQuery(
-  (
-    db: Db,
-    fid: number,
-    dmid: number,
-    dkey: string,
-    length: number,
-    classid: number,
-    devcount: number,
-  ) =>
-    db
-      .insertInto('file')
-      .values({ fid, dmid, dkey, length, classid, devcount })
-      .onConflict((conflict) =>
-        conflict.column('fid').doUpdateSet((eb) => ({
-          dmid: eb.ref('excluded.dmid'),
-          dkey: eb.ref('excluded.dkey'),
-          length: eb.ref('excluded.length'),
-          classid: eb.ref('excluded.classid'),
-          devcount: eb.ref('excluded.devcount'),
-        })),
-      ),
+const upsertFileQuery = reusableQuery((db: Db, ...values: FileValues) =>
+  insertFile(db, ...values).onConflict((conflict) =>
+    conflict.column('fid').doUpdateSet((eb) => ({
+      dmid: eb.ref('excluded.dmid'),
+      dkey: eb.ref('excluded.dkey'),
+      length: eb.ref('excluded.length'),
+      classid: eb.ref('excluded.classid'),
+      devcount: eb.ref('excluded.devcount'),
+    })),
+  ),
 );
 const checksumByFidQuery = reusableQuery((db: Db, fid: number) =>
   db.selectFrom('checksum').selectAll().where('fid', '=', fid),
@@ -79,22 +67,18 @@ const checksumByFidQuery = reusableQuery((db: Db, fid: number) =>
 const deleteChecksumQuery = reusableQuery((db: Db, fid: number) =>
   db.deleteFrom('checksum').where('fid', '=', fid),
 );
-const insertChecksumQuery = reusableQuery(
-  (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
-    db.insertInto('checksum').values({ fid, hashtype, checksum }),
-);
+const insertChecksum = (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
+  db.insertInto('checksum').values({ fid, hashtype, checksum });
+const insertChecksumQuery = reusableQuery(insertChecksum);
 /** `insertChecksumQuery` over any row of the same fid (PostgreSQL, SQLite). */
 const upsertChecksumQuery = reusableQuery(
   (db: Db, fid: number, hashtype: number, checksum: Uint8Array) =>
-    db
-      .insertInto('checksum')
-      .values({ fid, hashtype, checksum })
-      .onConflict((conflict) =>
-        conflict.column('fid').doUpdateSet((eb) => ({
-          hashtype: eb.ref('excluded.hashtype'),
-          checksum: eb.ref('excluded.checksum'),
-        })),
-      ),
+    insertChecksum(db, fid, hashtype, checksum).onConflict((conflict) =>
+      conflict.column('fid').doUpdateSet((eb) => ({
+        hashtype: eb.ref('excluded.hashtype'),
+        checksum: eb.ref('excluded.checksum'),
+      })),
+    ),
 );
 
 export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {

@@ -8,6 +8,10 @@ import {
 } from '../../src/meta/index.js';
 import { backends } from '../helpers/meta-backends.js';
 
+/** An upload of key `k` in domain 1, and what `create_close` binds for it. */
+const UPLOAD_K = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
+const BINDING_K = { dmid: 1, key: 'k', classid: 0, lengthBytes: 3, devid: 1, nowSeconds: 5 };
+
 for (const backend of backends()) {
   describe(`MetaStore on ${backend.name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
@@ -196,23 +200,9 @@ for (const backend of backends()) {
 
     it('binds a file, records extra copies once, and queues a vanished fid for deletion', async () => {
       const { store } = await fresh();
-      const fid = await store.reserveTempfile({
-        dmid: 1,
-        classid: 0,
-        key: 'k',
-        devids: [1],
-        createdSeconds: 1,
-      });
+      const fid = await store.reserveTempfile(UPLOAD_K);
       await store.claimTempfile(fid);
-      await store.commitFile({
-        fid,
-        dmid: 1,
-        key: 'k',
-        classid: 0,
-        lengthBytes: 3,
-        devid: 1,
-        nowSeconds: 5,
-      });
+      await store.commitFile({ fid, ...BINDING_K });
       expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
       expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
@@ -247,13 +237,7 @@ for (const backend of backends()) {
       const statements: string[] = [];
       const store = await openMetaStore(url, { onQuery: (event) => statements.push(event.sql) });
       cleanups.push(() => store.close());
-      const fid = await store.reserveTempfile({
-        dmid: 1,
-        classid: 0,
-        key: 'k',
-        devids: [1],
-        createdSeconds: 1,
-      });
+      const fid = await store.reserveTempfile(UPLOAD_K);
       // Rows no tracker would leave: a file and a checksum already under the new fid.
       await backend.exec(url, [
         `INSERT INTO file (fid, dmid, dkey, length, classid, devcount) VALUES (${fid}, 1, 'stray', 9, 0, 5)`,
@@ -262,16 +246,7 @@ for (const backend of backends()) {
       await store.claimTempfile(fid);
       const digest = new Uint8Array(16).fill(3);
       statements.length = 0;
-      await store.commitFile({
-        fid,
-        dmid: 1,
-        key: 'k',
-        classid: 0,
-        lengthBytes: 3,
-        devid: 1,
-        nowSeconds: 5,
-        checksum: { hashtype: 1, digest },
-      });
+      await store.commitFile({ fid, ...BINDING_K, checksum: { hashtype: 1, digest } });
       // One upsert each where the engine can aim it at the fid alone (not MySQL).
       const deletes = statements.filter((text) =>
         /^delete from [`"]?(file|checksum)[`"]? /i.test(text),
@@ -294,7 +269,7 @@ for (const backend of backends()) {
 
     it('accepts an unused explicit fid and refuses one that is in use', async () => {
       const { store } = await fresh();
-      const tempfile = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
+      const tempfile = UPLOAD_K;
       expect(await store.reserveTempfile({ ...tempfile, fid: 900000 })).toBe(900000);
       await expect(store.reserveTempfile({ ...tempfile, fid: 900000 })).rejects.toBeInstanceOf(
         MetaDuplicateError,
