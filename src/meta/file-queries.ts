@@ -221,13 +221,7 @@ export async function commitFile(
   await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });
   if (file.checksum) await saveChecksum(db, file.fid, file.checksum);
   const devcount = (await fileDevids(db, file.fid)).length;
-  const row = [file.fid, file.dmid, file.key, file.lengthBytes, file.classid, devcount] as const;
-  if (replacesInOneStatement(db)) {
-    await upsertFileQuery(db, ...row);
-  } else {
-    await deleteFileQuery(db, file.fid);
-    await insertFileQuery(db, ...row);
-  }
+  await saveFileRow(db, file.fid, file.dmid, file.key, file.lengthBytes, file.classid, devcount);
   await queueReplication(db, file.fid, 0);
   return current ? { replacedFid: current.fid } : {};
 }
@@ -293,6 +287,16 @@ export async function queueReplication(db: Db, fid: number, nexttry: number): Pr
     failcount: 0,
     flags: 0,
   });
+}
+
+/** Writes the fid's file row in place of any it had. */
+async function saveFileRow(db: Db, ...values: FileValues): Promise<void> {
+  if (replacesInOneStatement(db)) {
+    await upsertFileQuery(db, ...values);
+    return;
+  }
+  await deleteFileQuery(db, values[0]);
+  await insertFileQuery(db, ...values);
 }
 
 /** Writes the fid's checksum in place of any it had. */

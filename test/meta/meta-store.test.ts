@@ -269,14 +269,13 @@ for (const backend of backends()) {
 
     it('accepts an unused explicit fid and refuses one that is in use', async () => {
       const { store } = await fresh();
-      const tempfile = UPLOAD_K;
-      expect(await store.reserveTempfile({ ...tempfile, fid: 900000 })).toBe(900000);
-      await expect(store.reserveTempfile({ ...tempfile, fid: 900000 })).rejects.toBeInstanceOf(
+      expect(await store.reserveTempfile({ ...UPLOAD_K, fid: 900000 })).toBe(900000);
+      await expect(store.reserveTempfile({ ...UPLOAD_K, fid: 900000 })).rejects.toBeInstanceOf(
         MetaDuplicateError,
       );
       // A fid below the high-water mark may sit in some tracker's reserved block: refused.
-      const auto = await store.reserveTempfile(tempfile);
-      await expect(store.reserveTempfile({ ...tempfile, fid: auto + 1 })).rejects.toBeInstanceOf(
+      const auto = await store.reserveTempfile(UPLOAD_K);
+      await expect(store.reserveTempfile({ ...UPLOAD_K, fid: auto + 1 })).rejects.toBeInstanceOf(
         MetaDuplicateError,
       );
       // Auto-allocation continues above an explicit fid.
