@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type MetaStore, openMetaStore } from '../meta/index.js';
 import { type DbRequestScope, gateMetaStore, MetaGate } from '../meta/meta-gate.js';
 import { BackgroundWorkers } from '../workers/background-workers.js';
+import type { WorkerClock } from '../workers/runner.js';
 import { ClusterView } from './cluster-view.js';
 import { DeviceObservations } from './device-observations.js';
 import { Monitor } from './monitor.js';
@@ -41,6 +42,8 @@ export interface ServiceOptions {
   readonly secretExpirySeconds?: number;
   /** Counts an invariant the background workers found broken (they log it themselves). */
   readonly onInvariantViolation?: () => void;
+  /** The background workers' pauses (tests). */
+  readonly workerClock?: WorkerClock;
 }
 
 export interface DatabaseLimits {
@@ -70,6 +73,7 @@ export type ResolvedServiceOptions = Required<
     | 'secret'
     | 'secretExpirySeconds'
     | 'onInvariantViolation'
+    | 'workerClock'
   >
 >;
 
@@ -193,6 +197,7 @@ export async function createTrackerServices(
             }),
           },
           startAfter: monitor.firstRound(),
+          ...(options.workerClock && { clock: options.workerClock }),
         });
   workers?.start();
   if (meta.engine === 'postgres') {

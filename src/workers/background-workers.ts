@@ -13,6 +13,12 @@ import { type WorkerClock, WorkerRunner } from './runner.js';
 import { TempfileSweeper } from './tempfile-sweeper.js';
 import type { WorkerServices } from './worker-services.js';
 
+/**
+ * Passes of the replicator start at least this far apart: woken by every stored file, it
+ * would otherwise claim the files one at a time, a write transaction each.
+ */
+const REPLICATE_MIN_INTERVAL_MS = 20;
+
 export interface BackgroundWorkersOptions {
   readonly services: WorkerServices;
   /** The monitor's first round; no worker acts on devices it has not observed yet. */
@@ -24,7 +30,8 @@ export interface BackgroundWorkersOptions {
  * The tracker's background duties (behaviour.md §1, §6, §7, §11) under one runner:
  * replicator every 1 s, delete worker every 1 s, tempfile sweeper every 60 s, reaper every
  * 5 s; each goes again at once (after yielding) when it found work, except the reaper,
- * which is held to one pass (≤ `queue_rate_for_reaper` copies) per second.
+ * which is held to one pass (≤ `queue_rate_for_reaper` copies) per second. The replicator
+ * also looks as soon as this tracker queues a new file (`replicationQueued`).
  */
 export class BackgroundWorkers {
   readonly replicator: Replicator;
@@ -70,7 +77,13 @@ export class BackgroundWorkers {
     this.#rebalanceMover = new RebalanceMover({ services, fidLocks });
     this.#runner = new WorkerRunner({
       workers: [
-        { name: 'replicate', worker: this.replicator, idleMs: 1000, busyMs: 0 },
+        {
+          name: 'replicate',
+          worker: this.replicator,
+          idleMs: 1000,
+          busyMs: 0,
+          minIntervalMs: REPLICATE_MIN_INTERVAL_MS,
+        },
         { name: 'delete', worker: deleter, idleMs: 1000, busyMs: 0 },
         {
           name: 'tempfiles',
@@ -117,6 +130,15 @@ export class BackgroundWorkers {
   /** Every worker looks for work now (`replicate_now`, tests). */
   wake(): void {
     this.#runner.wake();
+  }
+
+  /**
+   * A file was queued for its copies here: the replicator looks now, not at its next poll.
+   * Waiting for the poll lets a second of stores pile up and be copied all at once, and
+   * the stores made during that burst wait behind it.
+   */
+  replicationQueued(): void {
+    this.#runner.wake('replicate');
   }
 
   async stop(): Promise<void> {

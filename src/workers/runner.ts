@@ -53,14 +53,15 @@ export interface WorkerRunnerOptions {
 
 /**
  * Schedules the background workers: each loops runOnce → pause, its pause depending on
- * whether the pass found work. `wake()` cuts pauses short (e.g. after `replicate_now`);
- * `stop()` lets running passes finish, then resolves.
+ * whether the pass found work. `wake()` cuts pauses short (e.g. after `replicate_now`),
+ * `wake(name)` only that worker's; `stop()` lets running passes finish, then resolves.
  */
 export class WorkerRunner {
   readonly #options: WorkerRunnerOptions;
   readonly #clock: WorkerClock;
   readonly #loops: Promise<void>[] = [];
-  #wakeUp = new AbortController();
+  /** Per worker name: aborted to end that worker's current pause. */
+  readonly #wakeUps = new Map<string, AbortController>();
   readonly #stopping = new AbortController();
   readonly #totals = new Map<string, Map<string, number>>();
   #started = false;
@@ -76,11 +77,14 @@ export class WorkerRunner {
     for (const scheduled of this.#options.workers) this.#loops.push(this.#loop(scheduled));
   }
 
-  /** Ends every current pause, so each worker looks for work now. */
-  wake(): void {
-    const previous = this.#wakeUp;
-    this.#wakeUp = new AbortController();
-    previous.abort();
+  /**
+   * The worker `name`, or every worker, looks for work now: its pause ends, and a worker in
+   * the middle of a pass goes again right after it (the pass may have looked too early).
+   */
+  wake(name?: string): void {
+    for (const [worker, wakeUp] of this.#wakeUps) {
+      if (name === undefined || worker === name) wakeUp.abort();
+    }
   }
 
   /**
@@ -103,6 +107,9 @@ export class WorkerRunner {
       new Promise((resolve) => this.#stopping.signal.addEventListener('abort', resolve)),
     ]);
     while (!this.#stopping.signal.aborted) {
+      // Made before the pass, so a wake during the pass ends the pause after it.
+      const wakeUp = new AbortController();
+      this.#wakeUps.set(scheduled.name, wakeUp);
       const startedAt = this.#clock.now();
       let busy = false;
       try {
@@ -116,7 +123,7 @@ export class WorkerRunner {
       const pauseMs = busy ? scheduled.busyMs : scheduled.idleMs;
       // Even a busy worker yields to the event loop so client queries go first (§5).
       if (pauseMs <= 0) await new Promise((resolve) => setImmediate(resolve));
-      else await this.#clock.sleep(pauseMs, this.#wakeUp.signal);
+      else await this.#clock.sleep(pauseMs, wakeUp.signal);
       // A wake may cut the pause short, but never below the worker's minimum spacing.
       const leftMs = startedAt + (scheduled.minIntervalMs ?? 0) - this.#clock.now();
       if (leftMs > 0 && !this.#stopping.signal.aborted) {

@@ -16,6 +16,38 @@ function manualClock() {
   return { clock, pauses };
 }
 
+/** A clock whose pauses end only when their signal aborts (a wake or the stop). */
+function wakeOnlyClock() {
+  let sleeping = 0;
+  const clock: WorkerClock = {
+    now: () => 0,
+    sleep(_ms, signal) {
+      if (signal.aborted) return Promise.resolve();
+      sleeping += 1;
+      return new Promise((resolve) => {
+        signal.addEventListener(
+          'abort',
+          () => {
+            sleeping -= 1;
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    },
+  };
+  return { clock, sleeping: () => sleeping };
+}
+
+/** Lets the event loop turn until `condition` holds; fails instead of hanging. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 10_000; turn++) {
+    if (condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`never happened: ${condition}`);
+}
+
 describe('WorkerRunner', () => {
   it('waits for the start signal, pauses by outcome, and lets a pass finish on stop', async () => {
     const { clock, pauses } = manualClock();
@@ -57,5 +89,40 @@ describe('WorkerRunner', () => {
     finishPass();
     await stopping;
     expect(passes).toBe(3);
+  });
+
+  it('wakes one worker by name, and a wake during a pass ends the pause after it', async () => {
+    const { clock, sleeping } = wakeOnlyClock();
+    const passes = { a: 0, b: 0 };
+    let finishPass: (() => void) | undefined;
+    const counting = (name: 'a' | 'b') => ({
+      async runOnce() {
+        passes[name] += 1;
+        if (name === 'a' && passes.a === 2) await new Promise<void>((r) => (finishPass = r));
+        return { worked: 0 };
+      },
+    });
+    const runner = new WorkerRunner({
+      workers: [
+        { name: 'a', worker: counting('a'), idleMs: 1000, busyMs: 0 },
+        { name: 'b', worker: counting('b'), idleMs: 1000, busyMs: 0 },
+      ],
+      clock,
+    });
+    runner.start();
+    await until(() => sleeping() === 2);
+    expect(passes).toEqual({ a: 1, b: 1 });
+
+    runner.wake('a');
+    await until(() => finishPass !== undefined);
+    // A wake while a's second pass runs: that pass may have looked before the new work.
+    runner.wake('a');
+    finishPass!();
+    await until(() => passes.a === 3 && sleeping() === 2);
+    expect(passes.b).toBe(1);
+
+    runner.wake();
+    await until(() => passes.a === 4 && passes.b === 2 && sleeping() === 2);
+    await runner.stop();
   });
 });

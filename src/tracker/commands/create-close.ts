@@ -93,6 +93,8 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
     if (error instanceof MetaDuplicateError) throw new MogileError('fid_exists');
     throw error;
   }
+  // The fid waits in file_to_replicate for its other copies: start on them now.
+  ctx.services.workers?.replicationQueued();
   if (classRow?.durability === 'sync') await awaitClassCopies(request.fid, classRow, ctx);
   return {};
 }

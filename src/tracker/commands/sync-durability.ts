@@ -26,7 +26,6 @@ export async function awaitClassCopies(
   const { meta, cluster, observations, options, workers } = ctx.services;
   const policy = parseReplicationPolicy(classRow.replpolicy);
   const giveUpAtMs = (ctx.replyByMs ?? performance.now() + 2000) - REPLY_MARGIN_MS;
-  workers?.wake();
   for (;;) {
     const [devids, snapshot] = await Promise.all([meta.fileDevids(fid), cluster.current()]);
     const all = deviceViews(snapshot);
