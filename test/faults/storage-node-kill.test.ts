@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MogileClient } from '../../src/client/index.js';
 import { fidPath } from '../../src/protocol/fid-path.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { removeDocroot, startNode } from '../storage/node-harness.js';
 import { copyPath, eventually, fileDevids } from '../workers/cluster-files.js';
-import { tempBytes, unique, waitFor } from './fault-helpers.js';
+import { tempBytes, unique } from './fault-helpers.js';
 
 /** docs/faults.md: a storage node killed with SIGKILL at the worst moments. */
 describe('a storage node is killed', () => {

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MogileClient } from '../../src/client/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type SpawnedTracker, spawnTracker } from '../helpers/tracker-process.js';
+import { waitUntil } from '../helpers/wait-for.js';
 
 /**
  * architecture.md §4.3: fids come from a persisted high-water mark. Deleting the top fids,
@@ -35,14 +35,6 @@ describe('fids are never reused', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`${what} did not happen in time`);
-      await delay(50);
-    }
-  }
-
   it('hands out fresh fids after top deletions, a restart and an auto-increment rewind', async () => {
     const client = new MogileClient({ trackers: [cluster.trackerAddress], domain: 'd' });
     const fids: number[] = [];
@@ -58,9 +50,11 @@ describe('fids are never reused', () => {
       (db.prepare(sql).get(...args) as { n: number }).n;
     try {
       // The delete worker removes the copies and the queue rows: only the mark remembers.
-      await until(
-        () => count('SELECT COUNT(*) AS n FROM file_to_delete2') === 0,
+      await waitUntil(
         'the deletion of the top fids',
+        () => count('SELECT COUNT(*) AS n FROM file_to_delete2') === 0,
+        15_000,
+        50,
       );
       await client.close();
       await cluster.tracker.stop();
@@ -81,9 +75,11 @@ describe('fids are never reused', () => {
         });
         expect(fresh.fid).toBeGreaterThan(highest + 1);
         // The pending delete runs and must leave the new file alone.
-        await until(
-          () => count('SELECT COUNT(*) AS n FROM file_to_delete2') === 0,
+        await waitUntil(
           'the pending delete',
+          () => count('SELECT COUNT(*) AS n FROM file_to_delete2') === 0,
+          15_000,
+          50,
         );
         expect((await again.get('after-restart')).toString()).toBe('new bytes');
         expect((await again.get('c')).toString()).toBe('bytes of c');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MogileClient } from '../../src/client/mogile-client.js';
 import { TrackerConnection } from '../helpers/tracker-connection.js';
 import { okPairs } from '../helpers/transcripts.js';
+import { waitUntil } from '../helpers/wait-for.js';
 import { PhpLikeClient } from './php-like-client.js';
 import {
   fidFileName,
@@ -23,16 +24,6 @@ const AFTER_STALL_MS = 1500;
 /** The code of an `ERR` line, else undefined. */
 function errCode(line: string): string | undefined {
   return /^ERR (\S+)/.exec(line)?.[1];
-}
-
-/** Polls `probe` until it returns true; fails after `withinMs`. */
-async function eventually(probe: () => Promise<boolean>, withinMs: number): Promise<void> {
-  const deadline = performance.now() + withinMs;
-  while (performance.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met within ${withinMs} ms`);
 }
 
 async function getPathsWorks(port: number, key: string): Promise<boolean> {
@@ -84,10 +75,15 @@ describe('a tracker whose database stalls', () => {
       expect(third.trimEnd().endsWith(' c')).toBe(true);
       setup.proxy.resume();
       // The same connection, and no restart, answers normally again.
-      await eventually(async () => {
-        const reply = await connection.request('get_paths domain=d&key=k4&noverify=1');
-        return okPairs(reply)?.['key'] === 'k4';
-      }, 10_000);
+      await waitUntil(
+        'a normal answer again',
+        async () => {
+          const reply = await connection.request('get_paths domain=d&key=k4&noverify=1');
+          return okPairs(reply)?.['key'] === 'k4';
+        },
+        10_000,
+        50,
+      );
       expect(connection.isClosed).toBe(false);
     } finally {
       setup.proxy.resume();
@@ -191,10 +187,15 @@ describe('a tracker whose database stalls', () => {
       });
       expect(performance.now() - started).toBeLessThan(2500);
       expect(['db', 'db_busy', 'timeout']).toContain(errCode(reply));
-      await eventually(async () => {
-        const next = await connection.request('get_paths domain=d&key=k6&noverify=1');
-        return okPairs(next)?.['key'] === 'k6';
-      }, 10_000);
+      await waitUntil(
+        'a normal answer again',
+        async () => {
+          const next = await connection.request('get_paths domain=d&key=k6&noverify=1');
+          return okPairs(next)?.['key'] === 'k6';
+        },
+        10_000,
+        50,
+      );
     } finally {
       setup.proxy.resume();
       connection.close();
@@ -254,10 +255,15 @@ describe('a tracker whose database refuses new connections', () => {
         codes.join(),
       ).toBe(true);
       await admin([`ALTER ROLE ${role} CONNECTION LIMIT -1`]);
-      await eventually(async () => {
-        const reply = await connection.request('get_paths domain=d&key=k3&noverify=1');
-        return okPairs(reply)?.['key'] === 'k3';
-      }, 10_000);
+      await waitUntil(
+        'a normal answer again',
+        async () => {
+          const reply = await connection.request('get_paths domain=d&key=k3&noverify=1');
+          return okPairs(reply)?.['key'] === 'k3';
+        },
+        10_000,
+        50,
+      );
     } finally {
       await admin([`ALTER ROLE ${role} CONNECTION LIMIT -1`]);
       connection.close();

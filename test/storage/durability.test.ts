@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../helpers/wait-for.js';
 import {
   type Address,
   http10,
@@ -15,15 +15,6 @@ import {
 } from './node-harness.js';
 
 const FID = '/dev1/0/000/000/0000000777.fid';
-
-/** Polls a condition on the filesystem (the node gives no event for it); bounded. */
-async function waitUntil(what: string, condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    if (condition()) return;
-    await delay(10);
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 function tempFiles(docroot: string): string[] {
   const folder = join(docroot, 'dev1', '.mogile-tmp');
@@ -60,7 +51,7 @@ describe('interrupted uploads', () => {
       socket.on('error', () => undefined);
       socket.write(`PUT ${FID} HTTP/1.0\r\nContent-length: ${4 * 1024 * 1024}\r\n\r\n`);
       socket.write(Buffer.alloc(1024 * 1024, 'k'));
-      await waitUntil('part of the body is on disk', () => tempBytes(docroot) > 0);
+      await waitUntil('part of the body is on disk', () => tempBytes(docroot) > 0, 10_000, 10);
       await node.stop('SIGKILL');
       socket.destroy();
       // The crash left its partial upload in the temp folder, never at the final path.
@@ -88,9 +79,14 @@ describe('interrupted uploads', () => {
       socket.on('error', () => undefined);
       socket.write(`PUT ${FID} HTTP/1.0\r\nContent-length: ${4 * 1024 * 1024}\r\n\r\n`);
       socket.write(Buffer.alloc(512 * 1024, 'd'));
-      await waitUntil('part of the body is on disk', () => tempBytes(docroot) > 0);
+      await waitUntil('part of the body is on disk', () => tempBytes(docroot) > 0, 10_000, 10);
       socket.resetAndDestroy();
-      await waitUntil('the temp file is removed', () => tempFiles(docroot).length === 0);
+      await waitUntil(
+        'the temp file is removed',
+        () => tempFiles(docroot).length === 0,
+        10_000,
+        10,
+      );
       expect(existsSync(join(docroot, FID))).toBe(false);
       expect((await rawRequest(node.http, http10('GET', FID))).status).toBe(404);
     } finally {
@@ -108,7 +104,12 @@ describe('interrupted uploads', () => {
       const done = collect(socket);
       socket.end(`PUT ${FID} HTTP/1.0\r\nContent-length: 100\r\n\r\n0123456789`);
       await done;
-      await waitUntil('the temp file is removed', () => tempFiles(docroot).length === 0);
+      await waitUntil(
+        'the temp file is removed',
+        () => tempFiles(docroot).length === 0,
+        10_000,
+        10,
+      );
       expect((await rawRequest(node.http, http10('GET', FID))).status).toBe(404);
       expect(existsSync(join(docroot, FID))).toBe(false);
     } finally {
@@ -133,7 +134,12 @@ describe('timeouts and limits', () => {
       const bodyDone = collect(body);
       body.write(`PUT ${FID} HTTP/1.0\r\nContent-length: 100\r\n\r\n0123456789`);
       await bodyDone;
-      await waitUntil('the temp file is removed', () => tempFiles(docroot).length === 0);
+      await waitUntil(
+        'the temp file is removed',
+        () => tempFiles(docroot).length === 0,
+        10_000,
+        10,
+      );
       expect(existsSync(join(docroot, FID))).toBe(false);
     } finally {
       await node.stop();
@@ -173,7 +179,7 @@ describe('timeouts and limits', () => {
       const socket = await openSocket(node.http);
       const done = collect(socket);
       socket.write(`PUT ${FID} HTTP/1.0\r\nContent-length: 20\r\n\r\n0123456789`);
-      await waitUntil('the upload has started', () => tempFiles(docroot).length === 1);
+      await waitUntil('the upload has started', () => tempFiles(docroot).length === 1, 10_000, 10);
       node.child.kill('SIGTERM');
       socket.write('abcdefghij');
       expect(parseResponse(await done).status).toBe(200);

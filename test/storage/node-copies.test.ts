@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fidPath } from '../../src/protocol/fid-path.js';
 import { signatureQuery } from '../../src/protocol/storage-signature.js';
+import { waitUntil } from '../helpers/wait-for.js';
 import { makeDocroot, type NodeProcess, removeDocroot, startNode } from './node-harness.js';
 
 // docs/storage-node.md, "Copies between nodes": a POST with X-Mogile-Copy-From makes the
@@ -82,15 +83,6 @@ function order(fid: number, length: number, digest: { md5?: string; sha1?: strin
 function leftovers(): string[] {
   const temp = join(destination.docroot, 'dev2', '.mogile-tmp');
   return existsSync(temp) ? readdirSync(temp) : [];
-}
-
-/** Polls `condition` every 10 ms for up to 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('copies between nodes', () => {
@@ -194,10 +186,10 @@ describe('copies between nodes', () => {
       signal: hangUp.signal,
     }).catch((error: unknown) => error);
     try {
-      await until(() => leftovers().length > 0);
+      await waitUntil('a temp file on the destination', () => leftovers().length > 0, 10_000, 10);
       hangUp.abort();
       expect(await pending).toBeInstanceOf(Error);
-      await until(() => leftovers().length === 0);
+      await waitUntil('no temp file left', () => leftovers().length === 0, 10_000, 10);
       expect(onDestination(112)).toBe(false);
     } finally {
       trickle.closeAllConnections();

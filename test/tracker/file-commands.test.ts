@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../faults/fault-helpers.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { backends } from '../helpers/meta-backends.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 for (const backend of backends()) {
   describe(`file commands on ${backend.name}`, () => {

@@ -1,8 +1,8 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerClock } from '../../src/workers/runner.js';
-import { waitFor } from '../faults/fault-helpers.js';
 import { type CommandHarness, commandHarness } from '../helpers/command-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 import {
   makeDocroot,
   type NodeProcess,
