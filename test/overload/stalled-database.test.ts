@@ -26,6 +26,19 @@ function errCode(line: string): string | undefined {
   return /^ERR (\S+)/.exec(line)?.[1];
 }
 
+/** Waits until `connection` answers `get_paths` for `key` normally again. */
+function answersAgain(connection: TrackerConnection, key: string): Promise<void> {
+  return waitUntil(
+    `a normal answer for ${key} again`,
+    async () => {
+      const reply = await connection.request(`get_paths domain=d&key=${key}&noverify=1`);
+      return okPairs(reply)?.['key'] === key;
+    },
+    10_000,
+    50,
+  );
+}
+
 async function getPathsWorks(port: number, key: string): Promise<boolean> {
   const connection = await TrackerConnection.open(port);
   try {
@@ -75,15 +88,7 @@ describe('a tracker whose database stalls', () => {
       expect(third.trimEnd().endsWith(' c')).toBe(true);
       setup.proxy.resume();
       // The same connection, and no restart, answers normally again.
-      await waitUntil(
-        'a normal answer again',
-        async () => {
-          const reply = await connection.request('get_paths domain=d&key=k4&noverify=1');
-          return okPairs(reply)?.['key'] === 'k4';
-        },
-        10_000,
-        50,
-      );
+      await answersAgain(connection, 'k4');
       expect(connection.isClosed).toBe(false);
     } finally {
       setup.proxy.resume();
@@ -187,15 +192,7 @@ describe('a tracker whose database stalls', () => {
       });
       expect(performance.now() - started).toBeLessThan(2500);
       expect(['db', 'db_busy', 'timeout']).toContain(errCode(reply));
-      await waitUntil(
-        'a normal answer again',
-        async () => {
-          const next = await connection.request('get_paths domain=d&key=k6&noverify=1');
-          return okPairs(next)?.['key'] === 'k6';
-        },
-        10_000,
-        50,
-      );
+      await answersAgain(connection, 'k6');
     } finally {
       setup.proxy.resume();
       connection.close();
@@ -255,15 +252,7 @@ describe('a tracker whose database refuses new connections', () => {
         codes.join(),
       ).toBe(true);
       await admin([`ALTER ROLE ${role} CONNECTION LIMIT -1`]);
-      await waitUntil(
-        'a normal answer again',
-        async () => {
-          const reply = await connection.request('get_paths domain=d&key=k3&noverify=1');
-          return okPairs(reply)?.['key'] === 'k3';
-        },
-        10_000,
-        50,
-      );
+      await answersAgain(connection, 'k3');
     } finally {
       await admin([`ALTER ROLE ${role} CONNECTION LIMIT -1`]);
       connection.close();

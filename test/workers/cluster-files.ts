@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { fidPath } from '../../src/protocol/fid-path.js';
 import type { TestCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** create_open + PUT + create_close over the protocol; returns the fid. */
 export async function storeFile(
@@ -46,17 +46,15 @@ export function copyBytes(cluster: TestCluster, devid: number, fid: number): Buf
  * Polls until `check` returns a value, asking the tracker to retry deferred replication
  * each round; fails after `timeoutMs` with the last thing seen.
  */
-export async function eventually<T>(
+export function eventually<T>(
   cluster: TestCluster,
   check: () => Promise<T | undefined>,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const checkAndRetry = async () => {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
-    await cluster.ok('replicate_now');
-    await delay(100);
-  }
+    if (value === undefined) await cluster.ok('replicate_now');
+    return value;
+  };
+  return waitFor('the condition', checkAndRetry, timeoutMs, 100);
 }
