@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { formatReport } from './bench/report-table.js';
 import { runBench } from './bench/run-bench.js';
 
 interface BenchCommandOptions {
   readonly trackers?: string;
+  readonly trackerPid?: string;
   readonly domain: string;
   readonly class: string;
   readonly db?: string;
@@ -23,6 +24,11 @@ export function registerBenchCommand(program: Command): void {
     .command('bench')
     .description('measure stores, gets, get_paths, deletes and replication against targets')
     .option('--trackers <list>', 'comma-separated host:port; default: start a local cluster')
+    .option(
+      '--tracker-pid <pid>',
+      'with --trackers: a tracker process on this machine; its RSS and CPU, with its child ' +
+        "processes', are measured too",
+    )
     .addOption(new Option('--domain <domain>', 'domain (with --trackers)').default('default'))
     .addOption(
       new Option('--class <class>', 'class of the stored files (with --trackers)').default(
@@ -39,6 +45,7 @@ export function registerBenchCommand(program: Command): void {
             ?.split(',')
             .map((t) => t.trim())
             .filter(Boolean),
+          trackerPid: trackerPidOf(options),
           domain: options.domain,
           className: options.class,
           db: options.db,
@@ -53,4 +60,18 @@ export function registerBenchCommand(program: Command): void {
         process.exit(1);
       }
     });
+}
+
+/** `--tracker-pid`, checked: a positive integer, and only with `--trackers`. */
+function trackerPidOf(options: BenchCommandOptions): number | undefined {
+  if (options.trackerPid === undefined) return undefined;
+  const pid = Number(options.trackerPid);
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    throw new Error(
+      `--tracker-pid must be a process id, not ${JSON.stringify(options.trackerPid)}`,
+    );
+  }
+  if (!options.trackers) throw new Error('--tracker-pid goes with --trackers');
+  if (!existsSync(`/proc/${pid}/stat`)) throw new Error(`no process ${pid} on this machine`);
+  return pid;
 }

@@ -26,7 +26,7 @@ interface Report {
   quick: boolean;
   host: { loadAverageStart: number[] };
   workloads: Workload[];
-  processes: { role: string; pid: number; peakRssMB: number }[];
+  processes: { role: string; pid: number; peakRssMB: number; processCount: number }[];
   targets: { name: string; verdict: string }[];
 }
 
@@ -65,11 +65,20 @@ describe('mogile bench --quick --json', () => {
     });
 
     it(
-      'measures every client-side workload and no process',
+      'measures every client-side workload, and the tracker process it is given',
       async () => {
         const report = await bench(
           'remote',
-          ['--trackers', cluster.trackerAddress, '--domain', 'd', '--class', 'two'],
+          [
+            '--trackers',
+            cluster.trackerAddress,
+            '--domain',
+            'd',
+            '--class',
+            'two',
+            '--tracker-pid',
+            String(cluster.tracker.pid),
+          ],
           cluster.trackerAddress,
         );
         expect(report.mode).toBe('trackers');
@@ -80,11 +89,33 @@ describe('mogile bench --quick --json', () => {
         for (const store of report.workloads.filter((w) => w.operation === 'store')) {
           expect(store.replicationLagSeconds).toBeGreaterThanOrEqual(0);
         }
-        expect(report.processes).toEqual([]);
+        expect(report.processes).toHaveLength(1);
+        expect(report.processes[0]).toMatchObject({ role: 'tracker', pid: cluster.tracker.pid });
+        expect(report.processes[0]!.peakRssMB).toBeGreaterThan(0);
+        for (const workload of report.workloads) {
+          expect(workload.trackerCpuSecondsPer1000Ops).toBeGreaterThanOrEqual(0);
+        }
+        const rss = report.targets.find((t) => t.name === 'tracker peak RSS');
+        expect(rss?.verdict).not.toBe('n/a');
         expect(report.workloads.some((w) => w.rawRatio !== undefined)).toBe(false);
       },
       BENCH_TIMEOUT_MS,
     );
+  });
+
+  it('refuses a --tracker-pid that is not a process, or without --trackers', async () => {
+    const notANumber = await runMogile('', [
+      'bench',
+      '--trackers',
+      '127.0.0.1:1',
+      '--tracker-pid',
+      'x',
+    ]);
+    expect(notANumber.code).toBe(1);
+    expect(notANumber.stderr).toContain('--tracker-pid must be a process id');
+    const alone = await runMogile('', ['bench', '--tracker-pid', String(process.pid)]);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain('--tracker-pid goes with --trackers');
   });
 
   it(
@@ -118,7 +149,11 @@ describe('mogile bench --quick --json', () => {
         'storage 3',
         'raw server',
       ]);
-      for (const process of report.processes) expect(process.peakRssMB).toBeGreaterThan(0);
+      for (const process of report.processes) {
+        expect(process.peakRssMB).toBeGreaterThan(0);
+        // Ours are single processes (worker threads are not processes).
+        expect(process.processCount).toBe(1);
+      }
       expect(report.targets.length).toBeGreaterThanOrEqual(8);
       for (const target of report.targets)
         expect(['PASS', 'MISS', 'n/a']).toContain(target.verdict);

@@ -5,7 +5,7 @@ import type { MogileAdmin } from '../../client/mogile-admin.js';
 import type { MogileClient } from '../../client/mogile-client.js';
 import type { WorkloadGroup, WorkloadResult } from './bench-plan.js';
 import { runOps, type Throughput } from './latency.js';
-import { cpuSeconds, memoryMB } from './process-probe.js';
+import { memoryMB, treeCpuSeconds } from './process-probe.js';
 import { drain } from './raw-workloads.js';
 
 export interface ClusterTarget {
@@ -85,12 +85,12 @@ async function probed(
   work: () => Promise<Throughput>,
 ): Promise<Throughput & { trackerCpuSecondsPer1000Ops?: number }> {
   const pid = target.trackerPid;
-  const before = pid === undefined ? 0 : cpuSeconds(pid);
+  const before = pid === undefined ? 0 : treeCpuSeconds(pid);
   const result = await work();
   if (pid === undefined) return result;
   return {
     ...result,
-    trackerCpuSecondsPer1000Ops: ((cpuSeconds(pid) - before) / result.ops) * 1000,
+    trackerCpuSecondsPer1000Ops: ((treeCpuSeconds(pid) - before) / result.ops) * 1000,
   };
 }
 

@@ -36,9 +36,11 @@ export function formatReport(report: BenchReport): string {
     );
   }
   if (report.processes.length > 0) {
-    lines.push('', '| process | peak RSS MB | CPU s |', '|---|---:|---:|');
+    lines.push('', '| process | peak RSS MB | CPU s | processes |', '|---|---:|---:|---:|');
     for (const p of report.processes) {
-      lines.push(`| ${p.role} | ${p.peakRssMB.toFixed(0)} | ${p.cpuSeconds.toFixed(1)} |`);
+      lines.push(
+        `| ${p.role} | ${p.peakRssMB.toFixed(0)} | ${p.cpuSeconds.toFixed(1)} | ${p.processCount} |`,
+      );
     }
   }
   lines.push('', '| target | goal | measured | verdict |', '|---|---|---|---|');

@@ -20,6 +20,11 @@ import { checkTargets, type TargetCheck } from './targets.js';
 export interface BenchOptions {
   /** Existing trackers (`host:port`); without them the bench starts its own cluster. */
   readonly trackers?: readonly string[] | undefined;
+  /**
+   * With `trackers`: the process id of a tracker on this machine, whose RSS and CPU (its
+   * child processes' included) are then measured as the local cluster's tracker's are.
+   */
+  readonly trackerPid?: number | undefined;
   readonly domain?: string | undefined;
   readonly className?: string | undefined;
   /** The local cluster's database URL (default: a fresh SQLite file). */
@@ -59,7 +64,8 @@ const MINDEVCOUNT = 2;
 /**
  * Runs the matrix. Locally (no trackers given) that is a tracker and three storage nodes
  * as separate processes plus the raw server, every figure as a ratio to the raw one, and
- * the CPU and RSS of each process; against given trackers, the client-side figures only.
+ * the CPU and RSS of each process; against given trackers, the client-side figures, and
+ * the tracker's CPU and RSS when its process id is given.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
   const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
@@ -110,9 +116,12 @@ async function measureAll(
   raw: RawServer | undefined,
   trackers: readonly string[],
 ) {
-  const watch = cluster
-    ? new ProcessWatch([cluster.tracker, ...cluster.nodes, ...(raw ? [raw.process] : [])])
-    : undefined;
+  const watched = cluster
+    ? [cluster.tracker, ...cluster.nodes, ...(raw ? [raw.process] : [])]
+    : options.trackerPid !== undefined
+      ? [{ role: 'tracker', pid: options.trackerPid, startedBefore: true }]
+      : [];
+  const watch = watched.length > 0 ? new ProcessWatch(watched) : undefined;
   const domain = cluster ? LOCAL_DOMAIN : (options.domain ?? 'default');
   const className = cluster ? LOCAL_CLASS : (options.className ?? 'default');
   // As many idle tracker connections as workers, so c=32 never reconnects between requests.
@@ -126,7 +135,7 @@ async function measureAll(
       admin,
       className,
       copies: await classCopies(admin, domain, className),
-      trackerPid: cluster?.tracker.pid,
+      trackerPid: cluster?.tracker.pid ?? options.trackerPid,
       keyPrefix: `bench-${randomBytes(4).toString('hex')}-`,
       replicationDeadlineMs: plan.replicationDeadlineMs,
       afterStores: cluster ? () => refreshPlannerStatistics(options.db) : undefined,
