@@ -32,7 +32,7 @@ const wokenOnly: WorkerClock = {
   },
 };
 
-describe('create_close and the replicator', () => {
+describe('commands that queue background work wake its worker', () => {
   let harness: CommandHarness;
   const nodes: NodeProcess[] = [];
 
@@ -83,5 +83,19 @@ describe('create_close and the replicator', () => {
       return info['devids']?.split(',').length === 2 ? info['devids'] : undefined;
     });
     expect(devids.split(',').sort()).toEqual(['1', '2']);
+  });
+
+  it('deletes the copies of a deleted key without waiting for the next poll', async () => {
+    const info = await harness.ok('file_info domain=d&key=k&devices=1');
+    const fid = info['fid']!;
+    expect(info['devids']!.split(',')).toHaveLength(2);
+    await harness.ok('delete domain=d&key=k');
+    // Only the delete command's wake can start the delete worker here.
+    await waitFor('the copies gone', async () => {
+      const debug = await harness.ok(`file_debug fid=${fid}`);
+      return debug['devids'] === undefined && debug['delqueue_fid'] === undefined
+        ? true
+        : undefined;
+    });
   });
 });
