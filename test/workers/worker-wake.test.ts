@@ -12,7 +12,7 @@ import {
 
 /**
  * Pauses of up to 100 ms pass as usual; longer ones (the workers' idle polls) last until a
- * wake ends them, so whatever the replicator does after its first pass, a wake started.
+ * wake ends them, so whatever a worker does after its first pass, a wake started.
  */
 const wokenOnly: WorkerClock = {
   now: () => performance.now(),
