@@ -14,11 +14,10 @@ import { TempfileSweeper } from './tempfile-sweeper.js';
 import type { WorkerServices } from './worker-services.js';
 
 /**
- * Passes of the replicator and the delete worker start at least this far apart: woken by
- * every stored or deleted file, they would otherwise claim the files one at a time, a
- * write transaction each.
+ * Passes of the replicator start at least this far apart: woken by every stored file, it
+ * would otherwise claim the files one at a time, a write transaction each.
  */
-const WOKEN_MIN_INTERVAL_MS = 20;
+const REPLICATE_MIN_INTERVAL_MS = 20;
 
 export interface BackgroundWorkersOptions {
   readonly services: WorkerServices;
@@ -32,8 +31,7 @@ export interface BackgroundWorkersOptions {
  * replicator every 1 s, delete worker every 1 s, tempfile sweeper every 60 s, reaper every
  * 5 s; each goes again at once (after yielding) when it found work, except the reaper,
  * which is held to one pass (≤ `queue_rate_for_reaper` copies) per second. The replicator
- * and the delete worker also look as soon as this tracker queues work for them
- * (`replicationQueued`, `deletionQueued`).
+ * also looks as soon as this tracker queues a new file (`replicationQueued`).
  */
 export class BackgroundWorkers {
   readonly replicator: Replicator;
@@ -84,15 +82,9 @@ export class BackgroundWorkers {
           worker: this.replicator,
           idleMs: 1000,
           busyMs: 0,
-          minIntervalMs: WOKEN_MIN_INTERVAL_MS,
+          minIntervalMs: REPLICATE_MIN_INTERVAL_MS,
         },
-        {
-          name: 'delete',
-          worker: deleter,
-          idleMs: 1000,
-          busyMs: 0,
-          minIntervalMs: WOKEN_MIN_INTERVAL_MS,
-        },
+        { name: 'delete', worker: deleter, idleMs: 1000, busyMs: 0 },
         {
           name: 'tempfiles',
           worker: new LeasedWorker(leases.tempfiles, new TempfileSweeper({ services })),
@@ -147,11 +139,6 @@ export class BackgroundWorkers {
    */
   replicationQueued(): void {
     this.#runner.wake('replicate');
-  }
-
-  /** A fid was queued for deletion here: its copies go now, not after the next poll. */
-  deletionQueued(): void {
-    this.#runner.wake('delete');
   }
 
   async stop(): Promise<void> {

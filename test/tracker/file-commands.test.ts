@@ -97,7 +97,7 @@ for (const backend of backends()) {
         expect(await cluster.ok('file_info domain=d&key=life2')).toMatchObject({ class: 'one' });
         expect(await cluster.request('delete domain=d&key=life2')).toBe('OK \r\n');
         expect((await err('delete domain=d&key=life2')).code).toBe('unknown_key');
-        // The delete worker, woken by the delete, removes the copies and then the queue row.
+        // The delete worker removes the copies, then the queue row.
         await waitFor('the copies deleted', async () => {
           const debug = await cluster.ok(`file_debug fid=${open['fid']}`);
           const gone = debug['devids'] === undefined && debug['delqueue_fid'] === undefined;

@@ -9,7 +9,6 @@ import { findKeyFile } from './file-reads.js';
 async function deleteKey(args: RequestArgs, ctx: CommandContext): Promise<ReplyArgs> {
   const { file } = await findKeyFile(args, ctx);
   await ctx.services.meta.deleteFile(file.fid, ctx.services.nowSeconds());
-  ctx.services.workers?.deletionQueued();
   return {};
 }
 

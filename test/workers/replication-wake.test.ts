@@ -12,7 +12,7 @@ import {
 
 /**
  * Pauses of up to 100 ms pass as usual; longer ones (the workers' idle polls) last until a
- * wake ends them, so whatever a worker does after its first pass, a wake started.
+ * wake ends them, so whatever the replicator does after its first pass, a wake started.
  */
 const wokenOnly: WorkerClock = {
   now: () => performance.now(),
@@ -32,7 +32,7 @@ const wokenOnly: WorkerClock = {
   },
 };
 
-describe('commands that queue background work wake its worker', () => {
+describe('create_close and the replicator', () => {
   let harness: CommandHarness;
   const nodes: NodeProcess[] = [];
 
@@ -83,19 +83,5 @@ describe('commands that queue background work wake its worker', () => {
       return info['devids']?.split(',').length === 2 ? info['devids'] : undefined;
     });
     expect(devids.split(',').sort()).toEqual(['1', '2']);
-  });
-
-  it('deletes the copies of a deleted key without waiting for the next poll', async () => {
-    const info = await harness.ok('file_info domain=d&key=k&devices=1');
-    const fid = info['fid']!;
-    expect(info['devids']!.split(',')).toHaveLength(2);
-    await harness.ok('delete domain=d&key=k');
-    // Only the delete command's wake can start the delete worker here.
-    await waitFor('the copies gone', async () => {
-      const debug = await harness.ok(`file_debug fid=${fid}`);
-      return debug['devids'] === undefined && debug['delqueue_fid'] === undefined
-        ? true
-        : undefined;
-    });
   });
 });
