@@ -82,9 +82,8 @@ export class WorkerRunner {
    * the middle of a pass goes again right after it (the pass may have looked too early).
    */
   wake(name?: string): void {
-    for (const [worker, wakeUp] of this.#wakeUps) {
-      if (name === undefined || worker === name) wakeUp.abort();
-    }
+    if (name !== undefined) this.#wakeUps.get(name)?.abort();
+    else for (const wakeUp of this.#wakeUps.values()) wakeUp.abort();
   }
 
   /**
