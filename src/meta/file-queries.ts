@@ -3,6 +3,7 @@ import { MetaDuplicateError } from './errors.js';
 import { type Db, engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
 import type {
   CommittedFile,
+  FidBinding,
   FidQueues,
   FileRow,
   LocatedFile,
@@ -38,16 +39,28 @@ const deleteTempfileReturningQuery = reusableQuery((db: Db, fid: number) =>
 const deleteFileQuery = reusableQuery((db: Db, fid: number) =>
   db.deleteFrom('file').where('fid', '=', fid),
 );
-type FileValues = [
-  fid: number,
-  dmid: number,
-  dkey: string,
-  length: number,
-  classid: number,
-  devcount: number,
-];
-const insertFile = (db: Db, ...[fid, dmid, dkey, length, classid, devcount]: FileValues) =>
-  db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount });
+/**
+ * The fid's `file_on` rows counted as `file.devcount` holds them (at most 255, a TINYINT),
+ * as a subquery: the count is taken by the statement that writes it.
+ */
+export const copyCount = (db: Db, fid: number) =>
+  db
+    .selectFrom('file_on')
+    .select(sql<number>`case when count(*) > 255 then 255 else count(*) end`.as('copies'))
+    .where('fid', '=', fid);
+
+/** `devcount` set from the fid's `file_on` rows in one statement. */
+export const refreshDevcountQuery = reusableQuery((db: Db, fid: number) =>
+  db
+    .updateTable('file')
+    .set({ devcount: copyCount(db, fid) })
+    .where('fid', '=', fid),
+);
+
+/** A file row's values; its devcount is counted from `file_on` as it is written. */
+type FileValues = [fid: number, dmid: number, dkey: string, length: number, classid: number];
+const insertFile = (db: Db, ...[fid, dmid, dkey, length, classid]: FileValues) =>
+  db.insertInto('file').values({ fid, dmid, dkey, length, classid, devcount: copyCount(db, fid) });
 const insertFileQuery = reusableQuery(insertFile);
 /** `insertFileQuery` over any row of the same fid (PostgreSQL, SQLite). */
 const upsertFileQuery = reusableQuery((db: Db, ...values: FileValues) =>
@@ -220,8 +233,7 @@ export async function commitFile(
   if (current) await deleteFileRow(db, current.fid, file.nowSeconds);
   await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });
   if (file.checksum) await saveChecksum(db, file.fid, file.checksum);
-  const devcount = (await fileDevids(db, file.fid)).length;
-  await saveFileRow(db, file.fid, file.dmid, file.key, file.lengthBytes, file.classid, devcount);
+  await saveFileRow(db, file.fid, file.dmid, file.key, file.lengthBytes, file.classid);
   await queueReplication(db, file.fid, 0);
   return current ? { replacedFid: current.fid } : {};
 }
@@ -341,8 +353,7 @@ export async function moveCopy(
     .where('devid', '=', devid)
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) === 0) return false;
-  const devcount = (await fileDevids(db, oldFid)).length;
-  await db.updateTable('file').set({ devcount }).where('fid', '=', oldFid).execute();
+  await refreshDevcountQuery(db, oldFid);
   await queueReplication(db, oldFid, 0);
   return true;
 }
@@ -390,12 +401,20 @@ export async function listFids(db: Db, afterFid: number, count: number): Promise
   return rows.map(toFileRow);
 }
 
-const deletionRowQuery = reusableQuery((db: Db, fid: number) =>
-  db.selectFrom('file_to_delete2').select('fid').where('fid', '=', fid),
+const fidBindingQuery = reusableQuery((db: Db, fid: number) =>
+  db.selectNoFrom((eb) => [
+    eb.selectFrom('file').select('dmid').where('fid', '=', fid).as('dmid'),
+    eb.selectFrom('file').select('dkey').where('fid', '=', fid).as('dkey'),
+    eb.selectFrom('file_to_delete2').select('fid').where('fid', '=', fid).as('queued'),
+  ]),
 );
 
-export async function isQueuedForDeletion(db: Db, fid: number): Promise<boolean> {
-  return (await deletionRowQuery(db, fid)).rows.length > 0;
+/** The key a fid is bound to, if any, and whether it waits for deletion: one statement. */
+export async function fidBinding(db: Db, fid: number): Promise<FidBinding> {
+  const row = (await fidBindingQuery(db, fid)).rows[0];
+  const owner =
+    row?.dmid != null && row.dkey != null ? { dmid: row.dmid, key: row.dkey } : undefined;
+  return { ...(owner && { owner }), queuedForDeletion: row?.queued != null };
 }
 
 export async function fidQueues(db: Db, fid: number): Promise<FidQueues> {

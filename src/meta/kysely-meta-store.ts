@@ -29,10 +29,12 @@ import type {
   ClassFields,
   ClassRow,
   CommittedFile,
+  CopyRecord,
   DeviceFields,
   DeviceRow,
   DeviceUsage,
   DomainRow,
+  FidBinding,
   FidQueues,
   FileRow,
   HostFields,
@@ -480,8 +482,8 @@ export class KyselyMetaStore implements MetaStore {
     return files.fidQueues(this.#db, fid);
   }
 
-  isQueuedForDeletion(fid: number): Promise<boolean> {
-    return files.isQueuedForDeletion(this.#db, fid);
+  fidBinding(fid: number): Promise<FidBinding> {
+    return files.fidBinding(this.#db, fid);
   }
 
   replicateNow(nowSeconds: number): Promise<number> {
@@ -519,8 +521,13 @@ export class KyselyMetaStore implements MetaStore {
     return queues.deferQueueRow(this.#db, table, fid, nexttry, failcount, lease);
   }
 
-  addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean> {
-    return queues.addFileCopy(this.#db, fid, devid, nowSeconds);
+  addFileCopy(
+    fid: number,
+    devid: number,
+    nowSeconds: number,
+    madeFor?: FileRow,
+  ): Promise<CopyRecord> {
+    return queues.addFileCopy(this.#db, fid, devid, nowSeconds, madeFor);
   }
 
   removeFileCopy(fid: number, devid: number): Promise<void> {

@@ -14,10 +14,12 @@ import type {
   ClassFields,
   ClassRow,
   CommittedFile,
+  CopyRecord,
   DeviceFields,
   DeviceRow,
   DeviceUsage,
   DomainRow,
+  FidBinding,
   FidQueues,
   FileRow,
   HostFields,
@@ -114,8 +116,11 @@ export interface MetaStore {
   listKeys(dmid: number, prefix: string, after: string, limit: number): Promise<string[]>;
   listFids(afterFid: number, count: number): Promise<FileRow[]>;
   fidQueues(fid: number): Promise<FidQueues>;
-  /** Whether the fid waits in `file_to_delete2` (one statement; create_close asks it). */
-  isQueuedForDeletion(fid: number): Promise<boolean>;
+  /**
+   * The key the fid is bound to, if any, and whether it waits in `file_to_delete2`: one
+   * statement (create_close asks it before binding).
+   */
+  fidBinding(fid: number): Promise<FidBinding>;
 
   // Queues.
   /** Makes every deferred replication due now; returns the number of rows changed. */
@@ -139,8 +144,17 @@ export interface MetaStore {
     failcount: number,
     lease?: number,
   ): Promise<void>;
-  /** Records a verified copy (devcount refreshed); false when the fid was deleted meanwhile. */
-  addFileCopy(fid: number, devid: number, nowSeconds: number): Promise<boolean>;
+  /**
+   * Records a verified copy (devcount refreshed) while holding the file row. A fid deleted
+   * meanwhile gets the copy recorded and queued for deletion; with `madeFor`, a row that
+   * now differs from it (dmid, key, length) gets nothing written.
+   */
+  addFileCopy(
+    fid: number,
+    devid: number,
+    nowSeconds: number,
+    madeFor?: FileRow,
+  ): Promise<CopyRecord>;
   removeFileCopy(fid: number, devid: number): Promise<void>;
   dropCopyRow(fid: number, devid: number): Promise<void>;
   saveChecksumIfAbsent(fid: number, checksum: StoredChecksum): Promise<void>;

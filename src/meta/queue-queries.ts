@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import { findFileByFid, toTempfileRow } from './file-queries.js';
+import { refreshDevcountQuery, toFileRow, toTempfileRow } from './file-queries.js';
 import type { Db } from './query-helpers.js';
-import { engineOf, insertIgnoring, reusableQuery } from './query-helpers.js';
+import { engineOf, forUpdate, insertIgnoring, reusableQuery } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
-import type { StoredChecksum, TempfileRow } from './rows.js';
+import type { CopyRecord, FileRow, StoredChecksum, TempfileRow } from './rows.js';
 import type { Database } from './tables.js';
 
 /**
@@ -84,27 +84,53 @@ export function deferQueueRow(
   });
 }
 
+/** The file row, locked until the transaction ends where the engine has row locks. */
+const lockedFileByFidQuery = reusableQuery((db: Db, fid: number) =>
+  forUpdate(db, db.selectFrom('file').selectAll().where('fid', '=', fid)),
+);
+
+/** Ends an `addFileCopy` transaction without writing: the file is not the one copied. */
+class NotTheFileCopied extends Error {
+  constructor(readonly now: FileRow) {
+    super(`fid ${now.fid} changed while it was copied`);
+  }
+}
+
 /**
- * Records a verified copy and refreshes devcount. When the file was deleted while the copy
- * was made, the copy is recorded anyway and the fid queued for deletion, so the bytes are
- * removed instead of leaking; returns false then.
+ * Records a verified copy and refreshes devcount, in one transaction that holds the file
+ * row: a delete of the file waits for it, so the delete worker then sees this copy. When
+ * the file was deleted while the copy was made, the copy is recorded anyway and the fid
+ * queued for deletion, so the bytes are removed instead of leaking. With `madeFor`,
+ * nothing is written when the row now differs from it in dmid, key or length.
  */
-export function addFileCopy(
+export async function addFileCopy(
   db: Kysely<Database>,
   fid: number,
   devid: number,
   nowSeconds: number,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    await insertIgnoring(trx, 'file_on', { fid, devid });
-    const file = await findFileByFid(trx, fid);
-    if (!file) {
-      await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
-      return false;
-    }
-    await refreshDevcountQuery(trx, fid);
-    return true;
-  });
+  madeFor?: FileRow,
+): Promise<CopyRecord> {
+  try {
+    return await db.transaction().execute(async (trx): Promise<CopyRecord> => {
+      await insertIgnoring(trx, 'file_on', { fid, devid });
+      const row = (await lockedFileByFidQuery(trx, fid)).rows[0];
+      if (!row) {
+        await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
+        return { recorded: false };
+      }
+      const now = toFileRow(row);
+      if (madeFor && !sameFile(now, madeFor)) throw new NotTheFileCopied(now);
+      await refreshDevcountQuery(trx, fid);
+      return { recorded: true };
+    });
+  } catch (error) {
+    if (error instanceof NotTheFileCopied) return { recorded: false, now: error.now };
+    throw error;
+  }
+}
+
+function sameFile(a: FileRow, b: FileRow): boolean {
+  return a.fid === b.fid && a.dmid === b.dmid && a.key === b.key && a.length === b.length;
 }
 
 /** Forgets one copy and refreshes devcount (surplus removal, behaviour.md §6.4). */
@@ -114,19 +140,6 @@ export function removeFileCopy(db: Kysely<Database>, fid: number, devid: number)
     await refreshDevcountQuery(trx, fid);
   });
 }
-
-/** `devcount` set from the fid's `file_on` rows in one statement (at most 255, a TINYINT). */
-const refreshDevcountQuery = reusableQuery((db: Db, fid: number) =>
-  db
-    .updateTable('file')
-    .set((eb) => ({
-      devcount: eb
-        .selectFrom('file_on')
-        .select(sql<number>`case when count(*) > 255 then 255 else count(*) end`.as('copies'))
-        .where('fid', '=', fid),
-    }))
-    .where('fid', '=', fid),
-);
 
 /** Drops a `file_on` row of a deleted fid; devcount is moot, the file row is gone. */
 export async function dropCopyRow(db: Db, fid: number, devid: number): Promise<void> {

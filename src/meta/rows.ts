@@ -118,6 +118,21 @@ export interface CommittedFile {
   readonly nowSeconds: number;
 }
 
+/** What became of a copy's record (`MetaStore.addFileCopy`). */
+export type CopyRecord =
+  | { readonly recorded: true }
+  /** The fid was deleted meanwhile: the copy is recorded and queued for deletion with it. */
+  | { readonly recorded: false; readonly now?: undefined }
+  /** The file row no longer matches the one the copy was made for: nothing was written. */
+  | { readonly recorded: false; readonly now: FileRow };
+
+/** What create_close must know of a fid before binding a key to it. */
+export interface FidBinding {
+  /** The key the fid is bound to now. */
+  readonly owner?: { readonly dmid: number; readonly key: string };
+  readonly queuedForDeletion: boolean;
+}
+
 /** The queue rows `file_debug` reports for one fid. */
 export interface FidQueues {
   readonly tempfile?: TempfileRow;

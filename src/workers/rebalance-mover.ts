@@ -159,7 +159,8 @@ export class RebalanceMover {
         failed.add(copied.side === 'source' ? from.device.devid : destination.device.devid);
         if (copied.side === 'source' && from === sourceView) return `source: ${copied.reason}`;
       } else {
-        if (!(await meta.addFileCopy(file.fid, destination.device.devid, nowSeconds()))) {
+        const record = await meta.addFileCopy(file.fid, destination.device.devid, nowSeconds());
+        if (!record.recorded) {
           return 'not_needed';
         }
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);

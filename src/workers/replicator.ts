@@ -214,17 +214,18 @@ export class Replicator {
         }
       } else {
         // The copy is recorded only for the file it was made for (architecture.md §4.5).
-        const changed = await this.#fileChanged(file);
-        if (changed === 'gone') return { result: 'nofid' };
-        if (changed === 'renamed') {
-          return { result: 'policy_error', reason: 'the key was renamed during the copy' };
-        }
-        if (changed) {
+        const record = await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds(), file);
+        if (!record.recorded) {
+          if (!record.now) return { result: 'nofid' };
+          if (record.now.dmid === file.dmid && record.now.length === file.length) {
+            return { result: 'policy_error', reason: 'the key was renamed during the copy' };
+          }
           counts.violations += 1;
-          return this.#breach(file.fid, `${changed} during its copy to dev${destid}`);
-        }
-        if (!(await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds()))) {
-          return { result: 'nofid' };
+          return this.#breach(
+            file.fid,
+            `fid ${file.fid} (dmid ${file.dmid}, ${file.length} bytes) became ` +
+              `dmid ${record.now.dmid}, ${record.now.length} bytes during its copy to dev${destid}`,
+          );
         }
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
         counts.made += 1;
@@ -282,23 +283,6 @@ export class Replicator {
     );
     const preferred = usable.find((view) => view.device.devid === task.fromdevid);
     return preferred ?? usable[Math.floor(this.#random() * usable.length)];
-  }
-
-  /**
-   * The file row as it is now, against the one the copy was made for: undefined when
-   * unchanged, `gone` (deleted meanwhile), `renamed` (a rename, which is allowed: retried
-   * later), else what changed, which no command does.
-   */
-  async #fileChanged(file: FileRow): Promise<string | undefined> {
-    const now = await this.#services.meta.findFileByFid(file.fid);
-    if (!now) return 'gone';
-    if (now.fid !== file.fid || now.dmid !== file.dmid || now.length !== file.length) {
-      return (
-        `fid ${file.fid} (dmid ${file.dmid}, ${file.length} bytes) became ` +
-        `fid ${now.fid} (dmid ${now.dmid}, ${now.length} bytes)`
-      );
-    }
-    return now.key === file.key ? undefined : 'renamed';
   }
 
   /**

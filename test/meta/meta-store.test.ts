@@ -7,6 +7,7 @@ import {
   openMetaStore,
 } from '../../src/meta/index.js';
 import { backends } from '../helpers/meta-backends.js';
+import { waitUntil } from '../helpers/wait-for.js';
 
 /** An upload of key `k` in domain 1, and what `create_close` binds for it. */
 const UPLOAD_K = { dmid: 1, classid: 0, key: 'k', devids: [1], createdSeconds: 1 };
@@ -198,13 +199,35 @@ for (const backend of backends()) {
       expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);
     });
 
+    it('tells in one statement whose fid it is and whether it waits for deletion', async () => {
+      const database = await backend.freshDatabase();
+      cleanups.push(database.drop);
+      const statements: string[] = [];
+      const store = await openMetaStore(database.url, {
+        onQuery: (event) => statements.push(event.sql),
+      });
+      cleanups.push(() => store.close());
+      const fid = await store.reserveTempfile({ ...UPLOAD_K, key: 'ключ 0' });
+      statements.length = 0;
+      expect(await store.fidBinding(fid)).toEqual({ queuedForDeletion: false });
+      expect(statements).toHaveLength(1);
+      await store.claimTempfile(fid);
+      await store.commitFile({ fid, ...BINDING_K, key: 'ключ 0' });
+      expect(await store.fidBinding(fid)).toEqual({
+        owner: { dmid: 1, key: 'ключ 0' },
+        queuedForDeletion: false,
+      });
+      await store.deleteFile(fid, 7);
+      expect(await store.fidBinding(fid)).toEqual({ queuedForDeletion: true });
+    });
+
     it('binds a file, records extra copies once, and queues a vanished fid for deletion', async () => {
       const { store } = await fresh();
       const fid = await store.reserveTempfile(UPLOAD_K);
       await store.claimTempfile(fid);
       await store.commitFile({ fid, ...BINDING_K });
-      expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
-      expect(await store.addFileCopy(fid, 2, 6)).toBe(true);
+      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ recorded: true });
+      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ recorded: true });
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 2 });
       expect(await store.locateFile(1, 'k')).toMatchObject({
@@ -226,9 +249,57 @@ for (const backend of backends()) {
       expect(await store.fileDevids(fid)).toEqual([1]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
       await store.deleteFile(fid, 7);
-      expect(await store.addFileCopy(fid, 3, 8)).toBe(false);
+      expect(await store.addFileCopy(fid, 3, 8)).toEqual({ recorded: false });
       expect((await store.fidQueues(fid)).delete).toBeDefined();
+      expect(await store.fileDevids(fid)).toContain(3);
     });
+
+    it('records a copy only for the file it was made for', async () => {
+      const { store } = await fresh();
+      const fid = await store.reserveTempfile(UPLOAD_K);
+      await store.claimTempfile(fid);
+      await store.commitFile({ fid, ...BINDING_K });
+      const madeFor = (await store.findFileByFid(fid))!;
+      expect(await store.renameFile(1, 'k', 'renamed')).toBe(true);
+      const record = await store.addFileCopy(fid, 2, 6, madeFor);
+      expect(record).toEqual({ recorded: false, now: { ...madeFor, key: 'renamed' } });
+      expect(await store.fileDevids(fid)).toEqual([1]);
+      expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
+      const now = (await store.findFileByFid(fid))!;
+      expect(await store.addFileCopy(fid, 2, 6, now)).toEqual({ recorded: true });
+      expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
+    });
+
+    if (backend.name !== 'sqlite') {
+      it('holds the file row while it records a copy, so a delete cannot slip between', async () => {
+        const { store, url } = await fresh();
+        const fid = await store.reserveTempfile(UPLOAD_K);
+        await store.claimTempfile(fid);
+        await store.commitFile({ fid, ...BINDING_K });
+        // Another session deletes the file and has not committed when the copy is recorded.
+        const deleting = await openSession(backend.name, url);
+        try {
+          await deleting.query('BEGIN');
+          await deleting.query(`DELETE FROM file WHERE fid = ${fid}`);
+          const recording = store.addFileCopy(fid, 2, 6);
+          // Polled more slowly than every 100 ms: InnoDB refreshes innodb_trx only then.
+          await waitUntil(
+            'the copy waits for the row lock',
+            async () => (await deleting.lockWaiters()) > 0,
+            20_000,
+            150,
+          );
+          await deleting.query(`INSERT INTO file_to_delete2 (fid, nexttry) VALUES (${fid}, 7)`);
+          await deleting.query('COMMIT');
+          // The delete won: the copy is recorded for its worker to remove, not counted.
+          expect(await recording).toEqual({ recorded: false });
+          expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
+          expect((await store.fidQueues(fid)).delete).toBeDefined();
+        } finally {
+          await deleting.end();
+        }
+      });
+    }
 
     it('writes the bound file and its checksum over rows of the same fid, as REPLACE does', async () => {
       const database = await backend.freshDatabase();
@@ -282,6 +353,37 @@ for (const backend of backends()) {
       expect(auto).toBe(900001);
     });
   });
+}
+
+/** A connection of its own to a server database, and how many sessions wait for a row lock. */
+async function openSession(engine: string, url: string) {
+  if (engine === 'postgres') {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return {
+      query: (text: string) => client.query(text),
+      async lockWaiters() {
+        const { rows } = await client.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+        );
+        return rows[0].n as number;
+      },
+      end: () => client.end(),
+    };
+  }
+  const { createConnection } = await import('mysql2/promise');
+  const connection = await createConnection(url);
+  return {
+    query: (text: string) => connection.query(text),
+    async lockWaiters() {
+      const [rows] = await connection.query(
+        "SELECT COUNT(*) AS n FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'",
+      );
+      return Number((rows as { n: number }[])[0]!.n);
+    },
+    end: () => connection.end(),
+  };
 }
 
 describe('schema checks', () => {

@@ -138,6 +138,59 @@ describe('replicator', () => {
     await replicator.close();
   });
 
+  /** The services, with `meanwhile` run just before the replicator records a copy it made. */
+  function changedDuringCopies(meanwhile: (fid: number) => Promise<void>): typeof services {
+    const meta = services.meta;
+    const interfering = new Proxy(meta, {
+      get(target, name) {
+        if (name === 'addFileCopy') {
+          return async (...args: Parameters<typeof meta.addFileCopy>) => {
+            await meanwhile(args[0]);
+            return target.addFileCopy(...args);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return { ...services, meta: interfering };
+  }
+
+  it('does not record a copy of a key renamed during the copy, and tries again', async () => {
+    const fid = await storedFile(1, 'renamed while copied');
+    const { key } = (await services.meta.findFileByFid(fid))!;
+    const renaming = changedDuringCopies(async () => {
+      await services.meta.renameFile(dmid, key, `${key}-renamed`);
+    });
+    const replicator = new Replicator({ services: renaming, fidLocks: new FidLocks() });
+    expect(await replicator.runOnce()).toMatchObject({ claimed: 1, deferred: 1, copiesMade: 0 });
+    expect(await services.meta.fileDevids(fid)).toEqual([1]);
+    expect(replicator.lastError(fid)).toMatch(/renamed during the copy/);
+    await replicator.close();
+    // The next attempt (every deferred fid is due again) copies it under its new name.
+    await services.meta.replicateNow(services.nowSeconds());
+    const again = new Replicator({ services, fidLocks: new FidLocks() });
+    expect(await again.runOnce()).toMatchObject({ copiesMade: 1 });
+    expect(again.lastError(fid)).toBeUndefined();
+    expect(await services.meta.fileDevids(fid)).toEqual([1, 3]);
+    await again.close();
+  });
+
+  it('records a copy of a file deleted during the copy, so that it is removed too', async () => {
+    const fid = await storedFile(1, 'deleted while copied');
+    const deleting = changedDuringCopies((deleted) =>
+      services.meta.deleteFile(deleted, services.nowSeconds()),
+    );
+    const replicator = new Replicator({ services: deleting, fidLocks: new FidLocks() });
+    expect(await replicator.runOnce()).toMatchObject({ claimed: 1, done: 1, copiesMade: 0 });
+    await replicator.close();
+    expect(onDisk(3, fid)).toBe(true);
+    expect((await services.meta.fileDevids(fid)).sort()).toEqual([1, 3]);
+    const worker = new DeleteWorker({ services, fidLocks: new FidLocks(), copier });
+    expect(await worker.runOnce()).toMatchObject({ done: 1, copiesDeleted: 2 });
+    expect(onDisk(1, fid) || onDisk(3, fid)).toBe(false);
+  });
+
   it('parks a fid without any copy until someone intervenes', async () => {
     const replicator = new Replicator({ services, fidLocks: new FidLocks() });
     const fid = await storedFile(1, 'about to vanish');

@@ -110,14 +110,13 @@ async function checkFidIsFree(
   key: string,
   ctx: CommandContext,
 ): Promise<void> {
-  const { meta } = ctx.services;
-  const owner = await meta.findFileByFid(fid);
+  const { owner, queuedForDeletion } = await ctx.services.meta.fidBinding(fid);
   if (owner && (owner.dmid !== dmid || owner.key !== key)) {
     throw new InvariantError(
       `fid ${fid} being bound to dmid ${dmid} key ${key} already belongs to dmid ${owner.dmid} key ${owner.key}`,
     );
   }
-  if (await meta.isQueuedForDeletion(fid)) {
+  if (queuedForDeletion) {
     throw new InvariantError(`fid ${fid} being bound to key ${key} is queued for deletion`);
   }
 }
