@@ -43,7 +43,7 @@ const deleteFileQuery = reusableQuery((db: Db, fid: number) =>
  * The fid's `file_on` rows counted as `file.devcount` holds them (at most 255, a TINYINT),
  * as a subquery: the count is taken by the statement that writes it.
  */
-export const copyCount = (db: Db, fid: number) =>
+const copyCount = (db: Db, fid: number) =>
   db
     .selectFrom('file_on')
     .select(sql<number>`case when count(*) > 255 then 255 else count(*) end`.as('copies'))
