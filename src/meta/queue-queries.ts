@@ -116,15 +116,15 @@ export async function addFileCopy(
       const row = (await lockedFileByFidQuery(trx, fid)).rows[0];
       if (!row) {
         await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
-        return { recorded: false };
+        return { outcome: 'file_deleted' };
       }
       const now = toFileRow(row);
       if (madeFor && !sameFile(now, madeFor)) throw new NotTheFileCopied(now);
       await refreshDevcountQuery(trx, fid);
-      return { recorded: true };
+      return { outcome: 'recorded' };
     });
   } catch (error) {
-    if (error instanceof NotTheFileCopied) return { recorded: false, now: error.now };
+    if (error instanceof NotTheFileCopied) return { outcome: 'file_changed', now: error.now };
     throw error;
   }
 }

@@ -120,11 +120,12 @@ export interface CommittedFile {
 
 /** What became of a copy's record (`MetaStore.addFileCopy`). */
 export type CopyRecord =
-  | { readonly recorded: true }
+  /** The copy is recorded and counted in the file's devcount. */
+  | { readonly outcome: 'recorded' }
   /** The fid was deleted meanwhile: the copy is recorded and queued for deletion with it. */
-  | { readonly recorded: false; readonly now?: undefined }
+  | { readonly outcome: 'file_deleted' }
   /** The file row no longer matches the one the copy was made for: nothing was written. */
-  | { readonly recorded: false; readonly now: FileRow };
+  | { readonly outcome: 'file_changed'; readonly now: FileRow };
 
 /** What create_close must know of a fid before binding a key to it. */
 export interface FidBinding {

@@ -160,9 +160,7 @@ export class RebalanceMover {
         if (copied.side === 'source' && from === sourceView) return `source: ${copied.reason}`;
       } else {
         const record = await meta.addFileCopy(file.fid, destination.device.devid, nowSeconds());
-        if (!record.recorded) {
-          return 'not_needed';
-        }
+        if (record.outcome !== 'recorded') return 'not_needed';
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
         copies += 1;
         on = [...on, destination];

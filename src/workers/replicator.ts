@@ -215,16 +215,17 @@ export class Replicator {
       } else {
         // The copy is recorded only for the file it was made for (architecture.md §4.5).
         const record = await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds(), file);
-        if (!record.recorded) {
-          if (!record.now) return { result: 'nofid' };
-          if (record.now.dmid === file.dmid && record.now.length === file.length) {
+        if (record.outcome === 'file_deleted') return { result: 'nofid' };
+        if (record.outcome === 'file_changed') {
+          const { now } = record;
+          if (now.fid === file.fid && now.dmid === file.dmid && now.length === file.length) {
             return { result: 'policy_error', reason: 'the key was renamed during the copy' };
           }
           counts.violations += 1;
           return this.#breach(
             file.fid,
-            `fid ${file.fid} (dmid ${file.dmid}, ${file.length} bytes) became ` +
-              `dmid ${record.now.dmid}, ${record.now.length} bytes during its copy to dev${destid}`,
+            `fid ${file.fid} (dmid ${file.dmid}, ${file.length} bytes) became fid ${now.fid} ` +
+              `(dmid ${now.dmid}, ${now.length} bytes) during its copy to dev${destid}`,
           );
         }
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);

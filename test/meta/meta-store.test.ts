@@ -226,8 +226,8 @@ for (const backend of backends()) {
       const fid = await store.reserveTempfile(UPLOAD_K);
       await store.claimTempfile(fid);
       await store.commitFile({ fid, ...BINDING_K });
-      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ recorded: true });
-      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ recorded: true });
+      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ outcome: 'recorded' });
+      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ outcome: 'recorded' });
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 2 });
       expect(await store.locateFile(1, 'k')).toMatchObject({
@@ -249,7 +249,7 @@ for (const backend of backends()) {
       expect(await store.fileDevids(fid)).toEqual([1]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
       await store.deleteFile(fid, 7);
-      expect(await store.addFileCopy(fid, 3, 8)).toEqual({ recorded: false });
+      expect(await store.addFileCopy(fid, 3, 8)).toEqual({ outcome: 'file_deleted' });
       expect((await store.fidQueues(fid)).delete).toBeDefined();
       expect(await store.fileDevids(fid)).toContain(3);
     });
@@ -262,11 +262,11 @@ for (const backend of backends()) {
       const madeFor = (await store.findFileByFid(fid))!;
       expect(await store.renameFile(1, 'k', 'renamed')).toBe(true);
       const record = await store.addFileCopy(fid, 2, 6, madeFor);
-      expect(record).toEqual({ recorded: false, now: { ...madeFor, key: 'renamed' } });
+      expect(record).toEqual({ outcome: 'file_changed', now: { ...madeFor, key: 'renamed' } });
       expect(await store.fileDevids(fid)).toEqual([1]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
       const now = (await store.findFileByFid(fid))!;
-      expect(await store.addFileCopy(fid, 2, 6, now)).toEqual({ recorded: true });
+      expect(await store.addFileCopy(fid, 2, 6, now)).toEqual({ outcome: 'recorded' });
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
     });
 
@@ -292,7 +292,7 @@ for (const backend of backends()) {
           await deleting.query(`INSERT INTO file_to_delete2 (fid, nexttry) VALUES (${fid}, 7)`);
           await deleting.query('COMMIT');
           // The delete won: the copy is recorded for its worker to remove, not counted.
-          expect(await recording).toEqual({ recorded: false });
+          expect(await recording).toEqual({ outcome: 'file_deleted' });
           expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
           expect((await store.fidQueues(fid)).delete).toBeDefined();
         } finally {
