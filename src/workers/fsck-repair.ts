@@ -77,7 +77,9 @@ async function repairLocked(
     await logFsckEvent(ctx, fid, 'SRCH');
     const found = await searchEverywhere(ctx, file, new Set(devids), algorithm, stored, lastChance);
     if (found) {
-      await meta.addFileCopy(fid, found.devid, ctx.services.nowSeconds());
+      const record = await meta.addFileCopy(fid, found.devid, ctx.services.nowSeconds());
+      // Deleted meanwhile: the copy found is queued for deletion with the file's others.
+      if (record.outcome === 'file_deleted') return 'handled';
       await logFsckEvent(ctx, fid, 'FOND', found.devid);
       copies.good.set(found.devid, found.digest);
     } else {

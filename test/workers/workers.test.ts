@@ -10,6 +10,7 @@ import { fidPath } from '../../src/protocol/fid-path.js';
 import { createTrackerServices, type TrackerServicesHandle } from '../../src/tracker/services.js';
 import { DeleteWorker } from '../../src/workers/delete-worker.js';
 import { FidLocks } from '../../src/workers/fid-locks.js';
+import { FsckChecker } from '../../src/workers/fsck-checker.js';
 import { NodeCopier } from '../../src/workers/node-copy.js';
 import { Reaper } from '../../src/workers/reaper.js';
 import { Replicator } from '../../src/workers/replicator.js';
@@ -113,6 +114,24 @@ async function storedFile(devid: number, body: string, checksumOf = body): Promi
   return fid;
 }
 
+/** The services, with `meanwhile` run just before a worker records a copy it made. */
+function changedDuringCopies(meanwhile: (fid: number) => Promise<void>): typeof services {
+  const meta = services.meta;
+  const interfering = new Proxy(meta, {
+    get(target, name) {
+      if (name === 'addFileCopy') {
+        return async (...args: Parameters<typeof meta.addFileCopy>) => {
+          await meanwhile(args[0]);
+          return target.addFileCopy(...args);
+        };
+      }
+      const value = Reflect.get(target, name, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { ...services, meta: interfering };
+}
+
 describe('replicator', () => {
   it('copies to another host and records the copy only after it verified', async () => {
     const replicator = new Replicator({ services, fidLocks: new FidLocks() });
@@ -137,24 +156,6 @@ describe('replicator', () => {
     expect(queued.nexttry).toBeGreaterThan(services.nowSeconds() + 5);
     await replicator.close();
   });
-
-  /** The services, with `meanwhile` run just before the replicator records a copy it made. */
-  function changedDuringCopies(meanwhile: (fid: number) => Promise<void>): typeof services {
-    const meta = services.meta;
-    const interfering = new Proxy(meta, {
-      get(target, name) {
-        if (name === 'addFileCopy') {
-          return async (...args: Parameters<typeof meta.addFileCopy>) => {
-            await meanwhile(args[0]);
-            return target.addFileCopy(...args);
-          };
-        }
-        const value = Reflect.get(target, name, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    return { ...services, meta: interfering };
-  }
 
   it('does not record a copy of a key renamed during the copy, and tries again', async () => {
     const fid = await storedFile(1, 'renamed while copied');
@@ -413,6 +414,38 @@ describe('node copier', () => {
       const copied = await request(url);
       expect(Buffer.from(await copied.body.arrayBuffer()).toString('latin1')).toBe(bodies[i]);
     }
+  });
+});
+
+describe('fsck', () => {
+  it('leaves a copy its search found to the delete worker when the file was deleted meanwhile', async () => {
+    const body = 'found by a search';
+    const fid = await storedFile(1, body);
+    await services.meta.finishQueueRow('file_to_replicate', fid);
+    // The recorded copy is gone; the bytes sit unrecorded on dev3.
+    rmSync(join(nodeOf(1).docroot, fidPath(1, fid)));
+    await putCopy(3, fid, body);
+    const now = services.nowSeconds();
+    await services.meta.enqueueFsckBatch({
+      afterFid: fid - 1,
+      endFid: fid,
+      limit: 1,
+      targets: {},
+      nowSeconds: now - 1,
+    });
+    const logged = await services.meta.maxFsckLogid();
+    const deleting = changedDuringCopies((deleted) => services.meta.deleteFile(deleted, now));
+    const checker = new FsckChecker({ services: deleting, fidLocks: new FidLocks() });
+    expect(await checker.runOnce()).toMatchObject({ claimed: 1, handled: 1 });
+    const events = (await services.meta.fsckLogAfter(logged, 100))
+      .filter((event) => event.fid === fid)
+      .map((event) => event.evcode);
+    expect(events).toContain('SRCH');
+    expect(events).not.toContain('FOND');
+    expect(await services.meta.fileDevids(fid)).toContain(3);
+    const worker = new DeleteWorker({ services, fidLocks: new FidLocks(), copier });
+    await worker.runOnce();
+    expect(onDisk(3, fid)).toBe(false);
   });
 });
 
