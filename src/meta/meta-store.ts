@@ -147,7 +147,7 @@ export interface MetaStore {
   /**
    * Records a verified copy (devcount refreshed) while holding the file row. A fid deleted
    * meanwhile gets the copy recorded and queued for deletion; with `madeFor`, a row that
-   * now differs from it (dmid, key, length) gets nothing written.
+   * now differs from it in dmid or length gets nothing written (a renamed key is fine).
    */
   addFileCopy(
     fid: number,

@@ -101,7 +101,8 @@ class NotTheFileCopied extends Error {
  * row: a delete of the file waits for it, so the delete worker then sees this copy. When
  * the file was deleted while the copy was made, the copy is recorded anyway and the fid
  * queued for deletion, so the bytes are removed instead of leaking. With `madeFor`,
- * nothing is written when the row now differs from it in dmid, key or length.
+ * nothing is written when the row now differs from it in dmid or length (a new key does
+ * not matter: the copy holds the fid's bytes whatever the key is called).
  */
 export async function addFileCopy(
   db: Kysely<Database>,
@@ -119,7 +120,7 @@ export async function addFileCopy(
         return { outcome: 'file_deleted' };
       }
       const now = toFileRow(row);
-      if (madeFor && !sameFile(now, madeFor)) throw new NotTheFileCopied(now);
+      if (madeFor && !sameBytes(now, madeFor)) throw new NotTheFileCopied(now);
       await refreshDevcountQuery(trx, fid);
       return { outcome: 'recorded' };
     });
@@ -129,8 +130,8 @@ export async function addFileCopy(
   }
 }
 
-function sameFile(a: FileRow, b: FileRow): boolean {
-  return a.fid === b.fid && a.dmid === b.dmid && a.key === b.key && a.length === b.length;
+function sameBytes(a: FileRow, b: FileRow): boolean {
+  return a.fid === b.fid && a.dmid === b.dmid && a.length === b.length;
 }
 
 /** Forgets one copy and refreshes devcount (surplus removal, behaviour.md §6.4). */

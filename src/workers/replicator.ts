@@ -218,9 +218,6 @@ export class Replicator {
         if (record.outcome === 'file_deleted') return { result: 'nofid' };
         if (record.outcome === 'file_changed') {
           const { now } = record;
-          if (now.fid === file.fid && now.dmid === file.dmid && now.length === file.length) {
-            return { result: 'policy_error', reason: 'the key was renamed during the copy' };
-          }
           counts.violations += 1;
           return this.#breach(
             file.fid,

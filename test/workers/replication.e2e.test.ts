@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MogileClient } from '../../src/client/mogile-client.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { copyBytes, copyPath, eventually, fileDevids, storeFile } from './cluster-files.js';
 
@@ -25,7 +27,64 @@ function nodesOf(devids: readonly number[]): Set<unknown> {
   return new Set(devids.map((devid) => cluster.deviceNode.get(devid)));
 }
 
+/** Copies of `fids` on any disk that no live file records: bytes nothing will ever remove. */
+async function unrecordedCopies(fids: Iterable<number>): Promise<string[]> {
+  const found: string[] = [];
+  for (const fid of fids) {
+    const onDisk = [...cluster.deviceNode.keys()].filter((devid) =>
+      existsSync(copyPath(cluster, devid, fid)),
+    );
+    if (onDisk.length === 0) continue;
+    const debug = await cluster.ok(`file_debug fid=${fid}`);
+    const recorded = debug['fid_fid'] === undefined ? [] : (debug['devids'] ?? '').split(',');
+    for (const devid of onDisk) {
+      if (!recorded.includes(String(devid))) found.push(`fid ${fid} on dev${devid}`);
+    }
+  }
+  return found;
+}
+
 describe('replication', () => {
+  it('leaves no copy unrecorded when keys are deleted or renamed while they are copied', async () => {
+    const client = new MogileClient({
+      trackers: [cluster.trackerAddress],
+      domain: 'd',
+      maxIdleConnections: 8,
+    });
+    const fids = new Set<number>();
+    const live: string[] = [];
+    try {
+      let next = 0;
+      // Each key is deleted or renamed a few ms after its store, while the replicator,
+      // woken by create_close, copies it.
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (next < 240) {
+            const i = next++;
+            const key = unique(`raced-${i}`);
+            fids.add((await client.store(key, Buffer.from(`raced ${i}`), { class: 'two' })).fid);
+            await delay(i % 7);
+            if (i % 3 === 0) {
+              await client.delete(key);
+            } else if (i % 3 === 1) {
+              await client.rename(key, `${key}-renamed`);
+              live.push(`${key}-renamed`);
+            } else {
+              live.push(key);
+            }
+          }
+        }),
+      );
+    } finally {
+      await client.close();
+    }
+    for (const key of live) await copiesReach(key, 2);
+    // Once the delete worker is through, every byte of these fids on disk is recorded.
+    await eventually(cluster, async () =>
+      (await unrecordedCopies(fids)).length === 0 ? true : undefined,
+    );
+  }, 60_000);
+
   it('brings files to 2 and 3 copies on distinct hosts, bytes on every disk', async () => {
     const files = [
       { key: unique('two-a'), className: 'two', count: 2 },
