@@ -521,13 +521,8 @@ export class KyselyMetaStore implements MetaStore {
     return queues.deferQueueRow(this.#db, table, fid, nexttry, failcount, lease);
   }
 
-  addFileCopy(
-    fid: number,
-    devid: number,
-    nowSeconds: number,
-    madeFor?: FileRow,
-  ): Promise<CopyRecord> {
-    return queues.addFileCopy(this.#db, fid, devid, nowSeconds, madeFor);
+  addFileCopy(fid: number, devid: number, madeFor?: FileRow): Promise<CopyRecord> {
+    return queues.addFileCopy(this.#db, fid, devid, madeFor);
   }
 
   removeFileCopy(fid: number, devid: number): Promise<void> {

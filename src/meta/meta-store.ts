@@ -146,15 +146,10 @@ export interface MetaStore {
   ): Promise<void>;
   /**
    * Records a verified copy (devcount refreshed) while holding the file row. A fid deleted
-   * meanwhile gets the copy recorded and queued for deletion; with `madeFor`, a row that
+   * meanwhile gets the copy recorded and its deletion made due; with `madeFor`, a row that
    * now differs from it in dmid or length gets nothing written (a renamed key is fine).
    */
-  addFileCopy(
-    fid: number,
-    devid: number,
-    nowSeconds: number,
-    madeFor?: FileRow,
-  ): Promise<CopyRecord>;
+  addFileCopy(fid: number, devid: number, madeFor?: FileRow): Promise<CopyRecord>;
   removeFileCopy(fid: number, devid: number): Promise<void>;
   dropCopyRow(fid: number, devid: number): Promise<void>;
   saveChecksumIfAbsent(fid: number, checksum: StoredChecksum): Promise<void>;

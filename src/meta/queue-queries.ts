@@ -89,6 +89,20 @@ const lockedFileByFidQuery = reusableQuery((db: Db, fid: number) =>
   forUpdate(db, db.selectFrom('file').selectAll().where('fid', '=', fid)),
 );
 
+/**
+ * Makes the fid's deletion due at once, whether or not a row waits already. A row some
+ * tracker's delete worker holds gets its claim token replaced (0 is never a token: claims
+ * write a time ahead of their clock), so that worker cannot finish the row without
+ * seeing a copy recorded after it looked: the row stays, due, for the next pass.
+ */
+const deletionDueNowQuery = reusableQuery((db: Db, fid: number) => {
+  const insert = db.insertInto('file_to_delete2').values({ fid, nexttry: 0, failcount: 0 });
+  // file_to_delete2 has no key but fid, so MySQL's duplicate-key update hits only this row.
+  return engineOf(db) === 'mysql'
+    ? insert.onDuplicateKeyUpdate({ nexttry: 0 })
+    : insert.onConflict((conflict) => conflict.column('fid').doUpdateSet({ nexttry: 0 }));
+});
+
 /** Ends an `addFileCopy` transaction without writing: the file is not the one copied. */
 class NotTheFileCopied extends Error {
   constructor(readonly now: FileRow) {
@@ -99,8 +113,9 @@ class NotTheFileCopied extends Error {
 /**
  * Records a verified copy and refreshes devcount, in one transaction that holds the file
  * row: a delete of the file waits for it, so the delete worker then sees this copy. When
- * the file was deleted while the copy was made, the copy is recorded anyway and the fid
- * queued for deletion, so the bytes are removed instead of leaking. With `madeFor`,
+ * the file was deleted while the copy was made, the copy is recorded anyway and the fid's
+ * deletion made due again, so the bytes are removed instead of leaking, even when another
+ * tracker's delete worker is already at it. With `madeFor`,
  * nothing is written when the row now differs from it in dmid or length (a new key does
  * not matter: the copy holds the fid's bytes whatever the key is called).
  */
@@ -108,7 +123,6 @@ export async function addFileCopy(
   db: Kysely<Database>,
   fid: number,
   devid: number,
-  nowSeconds: number,
   madeFor?: FileRow,
 ): Promise<CopyRecord> {
   try {
@@ -116,7 +130,7 @@ export async function addFileCopy(
       await insertIgnoring(trx, 'file_on', { fid, devid });
       const row = (await lockedFileByFidQuery(trx, fid)).rows[0];
       if (!row) {
-        await insertIgnoring(trx, 'file_to_delete2', { fid, nexttry: nowSeconds, failcount: 0 });
+        await deletionDueNowQuery(trx, fid);
         return { outcome: 'file_deleted' };
       }
       const now = toFileRow(row);

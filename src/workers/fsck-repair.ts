@@ -77,7 +77,7 @@ async function repairLocked(
     await logFsckEvent(ctx, fid, 'SRCH');
     const found = await searchEverywhere(ctx, file, new Set(devids), algorithm, stored, lastChance);
     if (found) {
-      const record = await meta.addFileCopy(fid, found.devid, ctx.services.nowSeconds());
+      const record = await meta.addFileCopy(fid, found.devid);
       // Deleted meanwhile: the copy found is queued for deletion with the file's others.
       if (record.outcome === 'file_deleted') return 'handled';
       await logFsckEvent(ctx, fid, 'FOND', found.devid);

@@ -109,7 +109,7 @@ export class RebalanceMover {
   }
 
   async #move(task: GenericQueueTask, snapshot: ClusterSnapshot): Promise<MoveResult> {
-    const { meta, observations, options, nowSeconds } = this.#options.services;
+    const { meta, observations, options } = this.#options.services;
     const source = task.devid;
     const file = await meta.findFileByFid(task.fid);
     if (!file || source === null) return 'not_needed';
@@ -159,7 +159,7 @@ export class RebalanceMover {
         failed.add(copied.side === 'source' ? from.device.devid : destination.device.devid);
         if (copied.side === 'source' && from === sourceView) return `source: ${copied.reason}`;
       } else {
-        const record = await meta.addFileCopy(file.fid, destination.device.devid, nowSeconds());
+        const record = await meta.addFileCopy(file.fid, destination.device.devid);
         if (record.outcome !== 'recorded') return 'not_needed';
         if (!stored) await meta.saveChecksumIfAbsent(file.fid, copied.digest);
         copies += 1;

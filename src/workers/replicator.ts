@@ -214,7 +214,7 @@ export class Replicator {
         }
       } else {
         // The copy is recorded only for the file it was made for (architecture.md §4.5).
-        const record = await meta.addFileCopy(file.fid, destid, this.#services.nowSeconds(), file);
+        const record = await meta.addFileCopy(file.fid, destid, file);
         if (record.outcome === 'file_deleted') return { result: 'nofid' };
         if (record.outcome === 'file_changed') {
           const { now } = record;

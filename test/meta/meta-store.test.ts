@@ -226,8 +226,8 @@ for (const backend of backends()) {
       const fid = await store.reserveTempfile(UPLOAD_K);
       await store.claimTempfile(fid);
       await store.commitFile({ fid, ...BINDING_K });
-      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ outcome: 'recorded' });
-      expect(await store.addFileCopy(fid, 2, 6)).toEqual({ outcome: 'recorded' });
+      expect(await store.addFileCopy(fid, 2)).toEqual({ outcome: 'recorded' });
+      expect(await store.addFileCopy(fid, 2)).toEqual({ outcome: 'recorded' });
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 2 });
       expect(await store.locateFile(1, 'k')).toMatchObject({
@@ -249,9 +249,26 @@ for (const backend of backends()) {
       expect(await store.fileDevids(fid)).toEqual([1]);
       expect(await store.findFileByFid(fid)).toMatchObject({ devcount: 1 });
       await store.deleteFile(fid, 7);
-      expect(await store.addFileCopy(fid, 3, 8)).toEqual({ outcome: 'file_deleted' });
+      expect(await store.addFileCopy(fid, 3)).toEqual({ outcome: 'file_deleted' });
       expect((await store.fidQueues(fid)).delete).toBeDefined();
       expect(await store.fileDevids(fid)).toContain(3);
+    });
+
+    it('makes the deletion of a deleted file due again when a copy of it is recorded late', async () => {
+      const { store } = await fresh();
+      const fid = await store.reserveTempfile(UPLOAD_K);
+      await store.claimTempfile(fid);
+      await store.commitFile({ fid, ...BINDING_K });
+      await store.deleteFile(fid, 7);
+      // Some tracker's delete worker holds the row and has read the copies there were.
+      const [claimed] = await store.claimDeletionTasks(10, 10);
+      expect(claimed?.fid).toBe(fid);
+      expect(await store.addFileCopy(fid, 2)).toEqual({ outcome: 'file_deleted' });
+      // Finishing under its claim must not drop the row: the copy on dev2 is still there.
+      await store.finishQueueRow('file_to_delete2', fid, claimed!.lease);
+      expect((await store.fidQueues(fid)).delete).toMatchObject({ nexttry: 0 });
+      expect((await store.claimDeletionTasks(10, 10)).map((task) => task.fid)).toEqual([fid]);
+      expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
     });
 
     it('records a copy only for the bytes it was made from, whatever the key is now', async () => {
@@ -262,11 +279,11 @@ for (const backend of backends()) {
       const madeFor = (await store.findFileByFid(fid))!;
       // A rename during the copy changes nothing the copy holds.
       expect(await store.renameFile(1, 'k', 'renamed')).toBe(true);
-      expect(await store.addFileCopy(fid, 2, 6, madeFor)).toEqual({ outcome: 'recorded' });
+      expect(await store.addFileCopy(fid, 2, madeFor)).toEqual({ outcome: 'recorded' });
       expect((await store.fileDevids(fid)).sort()).toEqual([1, 2]);
       // A length that changed (no command does that) is another file: nothing is written.
       await backend.exec(url, [`UPDATE file SET length = 4 WHERE fid = ${fid}`]);
-      const record = await store.addFileCopy(fid, 3, 6, madeFor);
+      const record = await store.addFileCopy(fid, 3, madeFor);
       expect(record).toEqual({
         outcome: 'file_changed',
         now: { ...madeFor, key: 'renamed', length: 4, devcount: 2 },
@@ -285,7 +302,7 @@ for (const backend of backends()) {
         try {
           await deleting.query('BEGIN');
           await deleting.query(`DELETE FROM file WHERE fid = ${fid}`);
-          const recording = store.addFileCopy(fid, 2, 6);
+          const recording = store.addFileCopy(fid, 2);
           // Polled more slowly than every 100 ms: InnoDB refreshes innodb_trx only then.
           await waitUntil(
             'the copy waits for the row lock',

@@ -450,9 +450,9 @@ describe('delete worker and tempfile sweeper', () => {
     const fid = await storedFile(1, 'doomed');
     await services.meta.finishQueueRow('file_to_replicate', fid);
     await putCopy(3, fid, 'doomed');
-    await services.meta.addFileCopy(fid, 3, services.nowSeconds());
+    await services.meta.addFileCopy(fid, 3);
     // dev99 was never registered: the original would re-claim this item forever (§7.1).
-    await services.meta.addFileCopy(fid, 99, services.nowSeconds());
+    await services.meta.addFileCopy(fid, 99);
     await services.meta.deleteFile(fid, services.nowSeconds());
     const worker = new DeleteWorker({ services, fidLocks: new FidLocks(), copier });
     const stats = await worker.runOnce();
