@@ -344,6 +344,8 @@ export class Replicator {
         return false;
       case 'no_source':
         this.#remember(task.fid, 'no_source: no device holds a copy');
+        // The copies went with dead devices: devcount says so instead of the old count.
+        await meta.refreshFileDevcount(task.fid);
         await defer(END_OF_TIME, task.failcount + 1);
         return false;
       default: {

@@ -188,13 +188,15 @@ describe('replicator', () => {
     expect(onDisk(1, fid) || onDisk(3, fid)).toBe(false);
   });
 
-  it('parks a fid without any copy until someone intervenes', async () => {
+  it('parks a fid without any copy until someone intervenes, its devcount 0', async () => {
     const replicator = new Replicator({ services, fidLocks: new FidLocks() });
     const fid = await storedFile(1, 'about to vanish');
     await services.meta.dropCopyRow(fid, 1);
+    expect((await services.meta.findFileByFid(fid))?.devcount).toBe(1);
     await replicator.runOnce();
     expect((await services.meta.fidQueues(fid)).replicate?.nexttry).toBe(END_OF_TIME);
     expect(replicator.lastError(fid)).toMatch(/no_source/);
+    expect((await services.meta.findFileByFid(fid))?.devcount).toBe(0);
     await replicator.close();
   });
 });
