@@ -57,6 +57,15 @@ export const refreshDevcountQuery = reusableQuery((db: Db, fid: number) =>
     .where('fid', '=', fid),
 );
 
+/** `refreshDevcountQuery` that touches the row only when its devcount is wrong. */
+export const correctDevcountQuery = reusableQuery((db: Db, fid: number) =>
+  db
+    .updateTable('file')
+    .set({ devcount: copyCount(db, fid) })
+    .where('fid', '=', fid)
+    .where('devcount', '<>', copyCount(db, fid)),
+);
+
 /** A file row's values; its devcount is counted from `file_on` as it is written. */
 type FileValues = [fid: number, dmid: number, dkey: string, length: number, classid: number];
 const insertFile = (db: Db, ...[fid, dmid, dkey, length, classid]: FileValues) =>

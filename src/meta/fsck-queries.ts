@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { correctDevcountQuery } from './file-queries.js';
 import { engineOf, forUpdate, insertIgnoring, maxOf } from './query-helpers.js';
 import { type Claimed, claimRows, deferClaimed, finishClaimed } from './queue-claims.js';
 import type { Database } from './tables.js';
@@ -241,22 +242,7 @@ async function writeSetting(db: Kysely<Database>, field: string, value: string):
 }
 
 /** Sets devcount to the number of `file_on` rows; returns true when it was wrong. */
-export function refreshFileDevcount(db: Kysely<Database>, fid: number): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const file = await trx
-      .selectFrom('file')
-      .select('devcount')
-      .where('fid', '=', fid)
-      .executeTakeFirst();
-    if (!file) return false;
-    const row = await trx
-      .selectFrom('file_on')
-      .select((eb) => eb.fn.countAll<number>().as('copies'))
-      .where('fid', '=', fid)
-      .executeTakeFirst();
-    const copies = Math.min(Number(row?.copies ?? 0), 255);
-    if (copies === file.devcount) return false;
-    await trx.updateTable('file').set({ devcount: copies }).where('fid', '=', fid).execute();
-    return true;
-  });
+export async function refreshFileDevcount(db: Kysely<Database>, fid: number): Promise<boolean> {
+  const result = await correctDevcountQuery(db, fid);
+  return Number(result.numAffectedRows ?? 0) > 0;
 }

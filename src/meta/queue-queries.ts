@@ -115,9 +115,9 @@ class NotTheFileCopied extends Error {
  * row: a delete of the file waits for it, so the delete worker then sees this copy. When
  * the file was deleted while the copy was made, the copy is recorded anyway and the fid's
  * deletion made due again, so the bytes are removed instead of leaking, even when another
- * tracker's delete worker is already at it. With `madeFor`,
- * nothing is written when the row now differs from it in dmid or length (a new key does
- * not matter: the copy holds the fid's bytes whatever the key is called).
+ * tracker's delete worker is already at it. With `madeFor`, nothing is written when the
+ * row now differs from it in dmid or length (a new key does not matter: the copy holds
+ * the fid's bytes whatever the key is called).
  */
 export async function addFileCopy(
   db: Kysely<Database>,
