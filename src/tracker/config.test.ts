@@ -194,6 +194,14 @@ describe('dsnToUrl', () => {
       'mysql://db1/mogilefs?mysql_connect_timeout=2',
     ],
     ['DBI:Pg:dbname=mogilefs;host=pg.local', 'postgres://pg.local/mogilefs'],
+    [
+      'DBI:Pg:dbname=mogilefs;host=/var/run/postgresql',
+      'postgres:///mogilefs?host=%2Fvar%2Frun%2Fpostgresql',
+    ],
+    [
+      'DBI:mysql:database=mogilefs;mysql_socket=/run/mysqld/mysqld.sock',
+      'mysql://localhost/mogilefs?socket=%2Frun%2Fmysqld%2Fmysqld.sock',
+    ],
   ])('%s → %s', (dsn, url) => {
     expect(dsnToUrl(dsn)).toBe(url);
   });

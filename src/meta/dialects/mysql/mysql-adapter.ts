@@ -9,9 +9,12 @@ import { MYSQL_UPGRADE } from './upgrade-dialect.js';
 
 export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapter {
   const url = new URL(options.url);
+  const socketPath = url.searchParams.get('socket');
   const pool = createPool({
-    host: url.hostname,
-    port: url.port === '' ? 3306 : Number(url.port),
+    // `?socket=/path` reaches the server through its Unix socket instead of TCP.
+    ...(socketPath === null
+      ? { host: url.hostname, port: url.port === '' ? 3306 : Number(url.port) }
+      : { socketPath }),
     database: decodeURIComponent(url.pathname.replace(/^\//, '')),
     user: url.username ? decodeURIComponent(url.username) : options.user,
     password: url.password ? decodeURIComponent(url.password) : (options.password ?? ''),

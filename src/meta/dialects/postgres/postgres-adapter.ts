@@ -87,7 +87,8 @@ function poolReader(
 export function createPostgresAdapter(options: ServerDatabaseOptions): DialectAdapter {
   const url = new URL(options.url);
   const pool = new pg.Pool({
-    host: url.hostname,
+    // `?host=/folder` (libpq's form) reaches the server through its Unix socket there.
+    host: url.searchParams.get('host') ?? url.hostname,
     port: url.port === '' ? 5432 : Number(url.port),
     database: decodeURIComponent(url.pathname.replace(/^\//, '')),
     user: url.username ? decodeURIComponent(url.username) : options.user,
