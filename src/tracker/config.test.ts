@@ -196,7 +196,11 @@ describe('dsnToUrl', () => {
     ['DBI:Pg:dbname=mogilefs;host=pg.local', 'postgres://pg.local/mogilefs'],
     [
       'DBI:Pg:dbname=mogilefs;host=/var/run/postgresql',
-      'postgres:///mogilefs?host=%2Fvar%2Frun%2Fpostgresql',
+      'postgres://localhost/mogilefs?host=%2Fvar%2Frun%2Fpostgresql',
+    ],
+    [
+      'DBI:Pg:dbname=mogilefs;host=/tmp;port=5433',
+      'postgres://localhost:5433/mogilefs?host=%2Ftmp',
     ],
     [
       'DBI:mysql:database=mogilefs;mysql_socket=/run/mysqld/mysqld.sock',

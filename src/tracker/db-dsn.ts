@@ -41,22 +41,21 @@ function serverUrl(scheme: string, attributes: string, dsn: string): string | Er
   const database =
     fields.get('database') ?? fields.get('dbname') ?? fields.get('db') ?? fields.get('');
   if (!database) return new Error(`no database name in "${dsn}"`);
-  let host = fields.get('host') ?? fields.get('hostname') ?? 'localhost';
+  const named = fields.get('host') ?? fields.get('hostname') ?? 'localhost';
   const port = fields.get('port');
   if (port !== undefined && !/^\d{1,5}$/.test(port)) return new Error(`bad port in "${dsn}"`);
   const known = new Set(['database', 'dbname', 'db', '', 'host', 'hostname', 'port']);
   const extra = new URLSearchParams([...fields].filter(([name]) => !known.has(name)));
   // A Unix socket: DBD::Pg takes the socket's folder as the host, DBD::mysql the socket's
   // path as `mysql_socket`; the URLs carry them as `?host=` (as libpq's do) and `?socket=`.
-  if (scheme === 'postgres' && host.startsWith('/')) {
-    extra.set('host', host);
-    host = '';
-  }
+  const socketFolder = scheme === 'postgres' && named.startsWith('/');
+  if (socketFolder) extra.set('host', named);
   const mysqlSocket = extra.get('mysql_socket');
   if (mysqlSocket !== null) {
     extra.delete('mysql_socket');
     extra.set('socket', mysqlSocket);
   }
+  const host = socketFolder ? 'localhost' : named;
   const query = extra.size > 0 ? `?${extra}` : '';
   const authority = port === undefined ? host : `${host}:${port}`;
   return `${scheme}://${authority}/${encodeURIComponent(database)}${query}`;

@@ -14,6 +14,9 @@ import { UrlSigner } from './url-signer.js';
 /** The settings command handlers read; a frozen subset of the tracker's configuration. */
 export interface ServiceOptions {
   readonly dbUrl: string;
+  /** The login for a database URL that names none (config `db_user`, `db_pass`). */
+  readonly dbUser?: string;
+  readonly dbPass?: string;
   readonly noSchemaCheck?: boolean;
   readonly hostname?: string;
   /** mindevcount of a domain's synthesized `default` class (behaviour.md §14). */
@@ -64,6 +67,8 @@ export interface DatabaseLimits {
 export type ResolvedServiceOptions = Required<
   Omit<
     ServiceOptions,
+    | 'dbUser'
+    | 'dbPass'
     | 'noSchemaCheck'
     | 'logger'
     | 'monitorIntervalMs'
@@ -118,6 +123,9 @@ export async function createTrackerServices(
   const limits = options.db;
   const store = await openMetaStore(options.dbUrl, {
     noSchemaCheck: options.noSchemaCheck ?? false,
+    ...(options.dbUser !== undefined && { user: options.dbUser }),
+    // No db_pass leaves the driver its own sources (PGPASSWORD, ~/.pgpass).
+    ...(options.dbPass && { password: options.dbPass }),
     ...(limits && {
       poolSize: limits.poolSize,
       connectTimeoutMs: limits.connectTimeoutMs,

@@ -53,6 +53,8 @@ export async function startTracker(
   const stats = new QueryStats();
   const services = await createTrackerServices({
     dbUrl: config.dbUrl,
+    dbUser: config.dbUser,
+    dbPass: config.dbPass,
     noSchemaCheck: config.noSchemaCheck,
     defaultMindevcount: config.defaultMindevcount,
     minFreeSpaceMb: config.minFreeSpaceMb,
