@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MogileClient } from '../../src/client/mogile-client.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { runMogile } from '../helpers/mogile-cli.js';
 
@@ -24,6 +25,7 @@ interface Workload {
 interface Report {
   mode: string;
   quick: boolean;
+  warmup: { files: number; sizeBytes: number; concurrency: number };
   host: { loadAverageStart: number[] };
   workloads: Workload[];
   processes: { role: string; pid: number; peakRssMB: number; processCount: number }[];
@@ -83,6 +85,14 @@ describe('mogile bench --quick --json', () => {
         );
         expect(report.mode).toBe('trackers');
         expect(report.quick).toBe(true);
+        expect(report.warmup).toEqual({ files: 20, sizeBytes: 4096, concurrency: 8 });
+        // The warm-up's files and every measured group's are gone again.
+        const client = new MogileClient({ trackers: [cluster.trackerAddress], domain: 'd' });
+        try {
+          expect((await client.listKeys('')).keys).toEqual([]);
+        } finally {
+          await client.close();
+        }
         const operations = new Set(report.workloads.map((w) => w.operation));
         expect([...operations].sort()).toEqual(['delete', 'get', 'get_paths', 'store']);
         for (const workload of report.workloads) expectPositiveFigures(workload);

@@ -13,6 +13,13 @@ export interface WorkloadGroup {
 }
 
 export interface BenchPlan {
+  /**
+   * Stored, copied, read and looked up before the measured groups, on the raw server and
+   * the cluster alike, and not reported: the figures are then of warm processes (a fresh
+   * tracker or node spends its first thousand or so stores compiling its hot code, at two
+   * to three times the CPU per store of later ones). The files are deleted at the end.
+   */
+  readonly warmup: WorkloadGroup;
   readonly groups: readonly WorkloadGroup[];
   /** Bytes of the file streamed to watch the storage nodes' RSS (0: skipped). */
   readonly streamBytes: number;
@@ -26,6 +33,7 @@ export interface BenchPlan {
  * the 64 MiB group has 8, as 4 left its figures swinging by a factor of two between runs.
  */
 export const FULL_PLAN: BenchPlan = Object.freeze({
+  warmup: { sizeBytes: 4 * KIB, concurrency: 8, files: 2000, getPathsOps: 4000 },
   groups: [
     { sizeBytes: 4 * KIB, concurrency: 1, files: 300, getPathsOps: 0 },
     { sizeBytes: 4 * KIB, concurrency: 8, files: 5000, getPathsOps: 20_000 },
@@ -39,6 +47,7 @@ export const FULL_PLAN: BenchPlan = Object.freeze({
 
 /** Every figure once, in seconds: for a smoke test, not for numbers. */
 export const QUICK_PLAN: BenchPlan = Object.freeze({
+  warmup: { sizeBytes: 4 * KIB, concurrency: 8, files: 20, getPathsOps: 40 },
   groups: [
     { sizeBytes: 4 * KIB, concurrency: 1, files: 20, getPathsOps: 0 },
     { sizeBytes: 4 * KIB, concurrency: 8, files: 200, getPathsOps: 500 },

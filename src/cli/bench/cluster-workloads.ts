@@ -28,15 +28,16 @@ const STREAMING_GET_BYTES = 16 * 1024 * 1024;
 
 /**
  * store (then the wait for every copy), get, get_paths and delete of one group's files
- * through MogileClient, the way an application sees the cluster.
+ * through MogileClient, the way an application sees the cluster. With `keep`, the files
+ * stay (no delete figure) until `deleteGroupFiles`.
  */
 export async function measureClusterGroup(
   target: ClusterTarget,
   group: WorkloadGroup,
   body: Buffer,
+  { keep = false }: { keep?: boolean } = {},
 ): Promise<WorkloadResult[]> {
-  const tag = `${target.keyPrefix}${group.sizeBytes}-c${group.concurrency}-`;
-  const key = (index: number) => `${tag}${index}`;
+  const key = groupKeys(target, group);
   const shape = { sizeBytes: group.sizeBytes, concurrency: group.concurrency };
   const fids: number[] = [];
   const results: WorkloadResult[] = [];
@@ -72,11 +73,22 @@ export async function measureClusterGroup(
     results.push({ operation: 'get_paths', ...shape, ...paths });
   }
 
-  const remove = await probed(target, () =>
-    runOps(group.files, group.concurrency, 0, (index) => target.client.delete(key(index))),
-  );
-  results.push({ operation: 'delete', ...shape, ...remove });
+  if (!keep) {
+    const remove = await probed(target, () => deleteGroupFiles(target, group));
+    results.push({ operation: 'delete', ...shape, ...remove });
+  }
   return results;
+}
+
+/** Deletes the files `measureClusterGroup` stored for `group`. */
+export function deleteGroupFiles(target: ClusterTarget, group: WorkloadGroup): Promise<Throughput> {
+  const key = groupKeys(target, group);
+  return runOps(group.files, group.concurrency, 0, (index) => target.client.delete(key(index)));
+}
+
+function groupKeys(target: ClusterTarget, group: WorkloadGroup): (index: number) => string {
+  const tag = `${target.keyPrefix}${group.sizeBytes}-c${group.concurrency}-`;
+  return (index) => `${tag}${index}`;
 }
 
 /** Runs a workload and adds the tracker's CPU seconds per 1,000 operations to its figures. */

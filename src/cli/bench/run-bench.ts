@@ -10,7 +10,12 @@ import {
   type WorkloadResult,
   workloadLabel,
 } from './bench-plan.js';
-import { type ClusterTarget, measureClusterGroup, measureStream } from './cluster-workloads.js';
+import {
+  type ClusterTarget,
+  deleteGroupFiles,
+  measureClusterGroup,
+  measureStream,
+} from './cluster-workloads.js';
 import { type LocalCluster, startLocalCluster } from './local-cluster.js';
 import { refreshPlannerStatistics } from './planner-statistics.js';
 import { type ProcessPeak, ProcessWatch } from './process-probe.js';
@@ -44,6 +49,12 @@ export interface BenchReport {
   readonly backend: string;
   readonly trackers: readonly string[];
   readonly quick: boolean;
+  /** The unreported files each server handled before the figures (BenchPlan.warmup). */
+  readonly warmup: {
+    readonly files: number;
+    readonly sizeBytes: number;
+    readonly concurrency: number;
+  };
   readonly host: {
     readonly cpus: number;
     readonly node: string;
@@ -94,6 +105,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       backend: local ? (options.backendName ?? (options.db ? 'custom' : 'sqlite')) : 'remote',
       trackers,
       quick: options.quick ?? false,
+      warmup: {
+        files: plan.warmup.files,
+        sizeBytes: plan.warmup.sizeBytes,
+        concurrency: plan.warmup.concurrency,
+      },
       host: {
         cpus: cpus().length,
         node: process.version,
@@ -140,6 +156,11 @@ async function measureAll(
       replicationDeadlineMs: plan.replicationDeadlineMs,
       afterStores: cluster ? () => refreshPlannerStatistics(options.db) : undefined,
     };
+    const warmTarget: ClusterTarget = { ...target, keyPrefix: `${target.keyPrefix}warmup-` };
+    options.progress?.(`warm-up: ${plan.warmup.files} files, not reported`);
+    const warmBody = randomBytes(plan.warmup.sizeBytes);
+    if (raw) await raw.measure(plan.warmup, warmBody);
+    await measureClusterGroup(warmTarget, plan.warmup, warmBody, { keep: true });
     for (const group of plan.groups) {
       const body = randomBytes(group.sizeBytes);
       const rawResults = raw ? await raw.measure(group, body) : [];
@@ -171,6 +192,7 @@ async function measureAll(
       };
       options.progress?.(`stream: node RSS growth ${stream.nodeRssGrowthMB.toFixed(0)} MB`);
     }
+    await deleteGroupFiles(warmTarget, plan.warmup);
   } finally {
     await client.close();
     await admin.close();
