@@ -118,7 +118,7 @@ describe('codec fuzz: round trips', () => {
         return bytes;
       }
     };
-    const escapes = fc.stringMatching(/^[%+24AaFfcGx ]{0,24}$/);
+    const escapes = fc.stringMatching(/^[%+24AaFfcGuUx ]{0,24}$/);
     fc.assert(
       fc.property(escapes, (wire) => {
         expect(decodeArgs(`v=${wire}`).get('v')).toBe(byRule(wire));

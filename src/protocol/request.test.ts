@@ -80,6 +80,8 @@ describe('decodeArgs (spec §2.1)', () => {
     ['x=%zz%41', { x: '%zzA' }],
     ['x=%8g%7e%7F', { x: '%8g~\u007f' }],
     ['x=%8', { x: '%8' }],
+    // `%u` is not an escape of the protocol (JavaScript's `unescape` would take `%u0041`).
+    ['u=%u0041%41&w=%U00e9', { u: '%u0041A', w: '%U00e9' }],
     ['d=%e2%82%ac', { d: '€' }],
     ['a%20b=1&c+d=2', { 'a b': '1', 'c d': '2' }],
     ['a=%26%3D', { a: '&=' }],

@@ -45,6 +45,8 @@ export type ParsedRequest = EmptyRequest | AdminRequest | CommandRequest | Unkno
 const COMMAND_LINE = /^[ \t\n\v\f\r]*([A-Za-z0-9_]+)[ \t\n\v\f\r]*(.*)$/s;
 const ADMIN_LINE = /^!([^ \t\n\v\f\r]+)[ \t\n\v\f\r]*(.*)$/s;
 const SPACES = /[ \t\n\v\f\r]+/;
+/** `unescape`'s own `%uXXXX` form, which is not an escape in the protocol. */
+const WIDE_ESCAPE = /%u/i;
 /** An escape that decodes to a byte above 0x7f (rule 3). */
 const HIGH_BYTE_ESCAPE = /%[89a-f][0-9a-f]/i;
 
@@ -121,8 +123,11 @@ function unescapeBinary(text: string): string {
   const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
   let at = spaced.indexOf('%');
   if (at === -1) return spaced;
-  // A scan rather than a replace with a callback: values are full of escapes (every URL's
-  // `:` and `/`), and this runs for each of them in every reply a client reads.
+  // Values are full of escapes (every URL's `:` and `/`), and this runs for each of them in
+  // every reply a client reads. The built-in `unescape` applies rule 3 to a binary string
+  // in one native pass (half the time of the scan below), but it also decodes `%uXXXX`,
+  // which rule 3 does not; such a value takes the scan.
+  if (!WIDE_ESCAPE.test(spaced)) return unescape(spaced);
   let decoded = '';
   let copiedTo = 0;
   while (at !== -1) {
