@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../cli/config-file.js';
 import { loadTrackerConfig, parseListen, TrackerConfigError } from './config.js';
-import { dsnToUrl } from './db-dsn.js';
+import { dsnToUrl, redactDatabaseUrl } from './db-dsn.js';
 
 // The CLI's parser of the original file syntax, so these tests read real config text.
 function fileOf(text: string) {
@@ -206,14 +206,49 @@ describe('dsnToUrl', () => {
       'DBI:mysql:database=mogilefs;mysql_socket=/run/mysqld/mysqld.sock',
       'mysql://localhost/mogilefs?socket=%2Frun%2Fmysqld%2Fmysqld.sock',
     ],
-  ])('%s → %s', (dsn, url) => {
-    expect(dsnToUrl(dsn)).toBe(url);
+  ])('%s → %s (no socket in the default places)', (dsn, url) => {
+    expect(dsnToUrl(dsn, () => undefined)).toBe(url);
+  });
+
+  // As DBD::mysql and DBD::Pg do: no host (or, for MySQL, `localhost`) means the server's
+  // socket where the client library looks by default.
+  const sockets = (server: 'mysql' | 'postgres', port: string | undefined) =>
+    server === 'mysql' ? '/run/mysqld/mysqld.sock' : port === '5433' ? '/tmp' : '/run/postgresql';
+  it.each([
+    ['DBI:mysql:mogilefs', 'mysql://localhost/mogilefs?socket=%2Frun%2Fmysqld%2Fmysqld.sock'],
+    [
+      'DBI:mysql:database=mogilefs;host=LocalHost;port=3307',
+      'mysql://LocalHost:3307/mogilefs?socket=%2Frun%2Fmysqld%2Fmysqld.sock',
+    ],
+    ['DBI:mysql:database=mogilefs;host=127.0.0.1', 'mysql://127.0.0.1/mogilefs'],
+    [
+      'DBI:mysql:database=mogilefs;mysql_socket=/var/lib/mysql/other.sock',
+      'mysql://localhost/mogilefs?socket=%2Fvar%2Flib%2Fmysql%2Fother.sock',
+    ],
+    ['DBI:Pg:dbname=mogilefs', 'postgres://localhost/mogilefs?host=%2Frun%2Fpostgresql'],
+    ['DBI:Pg:dbname=mogilefs;port=5433', 'postgres://localhost:5433/mogilefs?host=%2Ftmp'],
+    ['DBI:Pg:dbname=mogilefs;host=localhost', 'postgres://localhost/mogilefs'],
+  ])('%s → %s (sockets in the default places)', (dsn, url) => {
+    expect(dsnToUrl(dsn, sockets)).toBe(url);
   });
 
   it.each(['mysql:mogilefs', 'DBI:SQLite:', 'DBI:Pg:host=x', 'DBI:mysql:db;port=x'])(
     'refuses %j',
     (dsn) => {
-      expect(dsnToUrl(dsn)).toBeInstanceOf(Error);
+      expect(dsnToUrl(dsn, () => undefined)).toBeInstanceOf(Error);
     },
   );
+});
+
+describe('redactDatabaseUrl', () => {
+  it.each([
+    ['postgres://mogile:s3cret@db1:5432/mogilefs', 'postgres://mogile:***@db1:5432/mogilefs'],
+    [
+      'mysql://root@localhost/m?socket=%2Frun%2Fm.sock',
+      'mysql://root@localhost/m?socket=%2Frun%2Fm.sock',
+    ],
+    ['sqlite:/var/lib/mogile.db', 'sqlite:/var/lib/mogile.db'],
+  ])('%s → %s', (url, logged) => {
+    expect(redactDatabaseUrl(url)).toBe(logged);
+  });
 });

@@ -2,6 +2,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AdminCommands } from './admin-commands.js';
 import { buildCommandRegistry } from './commands/index.js';
 import type { ListenAddress, TrackerConfig } from './config.js';
+import { redactDatabaseUrl } from './db-dsn.js';
 import { createDispatcher } from './dispatch.js';
 import { createTrackerLogger } from './logger.js';
 import { QueryStats } from './query-stats.js';
@@ -114,7 +115,7 @@ export async function startTracker(
     await close();
     throw error;
   }
-  logger.info({ addresses }, 'tracker listening');
+  logger.info({ addresses, database: redactDatabaseUrl(config.dbUrl) }, 'tracker listening');
   return { addresses, logger, config, services, stats, recentLog, stopped, close };
 }
 
