@@ -11,6 +11,7 @@ interface BenchCommandOptions {
   readonly db?: string;
   readonly json?: string;
   readonly quick?: boolean;
+  readonly warmup?: string;
 }
 
 /**
@@ -38,6 +39,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--db <url>', "the local cluster's database (default: a fresh SQLite file)")
     .option('--json <file>', 'also write the results to FILE as JSON')
     .option('--quick', 'a small matrix that runs in seconds (a smoke test, not figures)')
+    .option(
+      '--warmup <files>',
+      '4 KiB files put through each server, unreported, before the figures (default: 2000, ' +
+        '20 with --quick; 0: none)',
+    )
     .action(async (options: BenchCommandOptions) => {
       try {
         const report = await runBench({
@@ -51,6 +57,7 @@ export function registerBenchCommand(program: Command): void {
           db: options.db,
           backendName: options.db?.split(':')[0],
           quick: options.quick,
+          warmupFiles: warmupFilesOf(options),
           progress: (line) => process.stderr.write(`${line}\n`),
         });
         process.stdout.write(formatReport(report));
@@ -60,6 +67,18 @@ export function registerBenchCommand(program: Command): void {
         process.exit(1);
       }
     });
+}
+
+/** `--warmup`, checked: a whole number of files. */
+function warmupFilesOf(options: BenchCommandOptions): number | undefined {
+  if (options.warmup === undefined) return undefined;
+  const files = Number(options.warmup);
+  if (!/^\d+$/.test(options.warmup) || !Number.isSafeInteger(files)) {
+    throw new Error(
+      `--warmup must be a whole number of files, not ${JSON.stringify(options.warmup)}`,
+    );
+  }
+  return files;
 }
 
 /** `--tracker-pid`, checked: a positive integer, and only with `--trackers`. */

@@ -113,7 +113,7 @@ describe('mogile bench --quick --json', () => {
     );
   });
 
-  it('refuses a --tracker-pid that is not a process, or without --trackers', async () => {
+  it('refuses a --tracker-pid that is not a process or without --trackers, and a bad --warmup', async () => {
     const notANumber = await runMogile('', [
       'bench',
       '--trackers',
@@ -126,13 +126,19 @@ describe('mogile bench --quick --json', () => {
     const alone = await runMogile('', ['bench', '--tracker-pid', String(process.pid)]);
     expect(alone.code).toBe(1);
     expect(alone.stderr).toContain('--tracker-pid goes with --trackers');
+    for (const warmup of ['-1', '1.5', 'many']) {
+      const refused = await runMogile('', ['bench', '--quick', '--warmup', warmup]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('--warmup must be a whole number of files');
+    }
   });
 
   it(
     'starts its own cluster and raw server, with ratios and process probes',
     async () => {
-      const report = await bench('local', []);
+      const report = await bench('local', ['--warmup', '0']);
       expect(report.mode).toBe('local');
+      expect(report.warmup.files).toBe(0);
       expect(report.host.loadAverageStart).toHaveLength(3);
       const operations = new Set(report.workloads.map((w) => w.operation));
       expect([...operations].sort()).toEqual([

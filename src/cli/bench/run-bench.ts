@@ -37,6 +37,8 @@ export interface BenchOptions {
   /** How the report names the local cluster's database. */
   readonly backendName?: string | undefined;
   readonly quick?: boolean | undefined;
+  /** Files in the warm-up instead of the plan's (0: none). */
+  readonly warmupFiles?: number | undefined;
   /** Progress lines (one per workload); default: none. */
   readonly progress?: ((line: string) => void) | undefined;
 }
@@ -79,7 +81,12 @@ const MINDEVCOUNT = 2;
  * the tracker's CPU and RSS when its process id is given.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const planned = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const warmupFiles = options.warmupFiles ?? planned.warmup.files;
+  const plan: BenchPlan = {
+    ...planned,
+    warmup: { ...planned.warmup, files: warmupFiles, getPathsOps: 2 * warmupFiles },
+  };
   const startedAt = new Date().toISOString();
   const loadAverageStart = loadavg();
   const local = options.trackers === undefined || options.trackers.length === 0;
@@ -157,10 +164,12 @@ async function measureAll(
       afterStores: cluster ? () => refreshPlannerStatistics(options.db) : undefined,
     };
     const warmTarget: ClusterTarget = { ...target, keyPrefix: `${target.keyPrefix}warmup-` };
-    options.progress?.(`warm-up: ${plan.warmup.files} files, not reported`);
-    const warmBody = randomBytes(plan.warmup.sizeBytes);
-    if (raw) await raw.measure(plan.warmup, warmBody);
-    await measureClusterGroup(warmTarget, plan.warmup, warmBody, { keep: true });
+    if (plan.warmup.files > 0) {
+      options.progress?.(`warm-up: ${plan.warmup.files} files, not reported`);
+      const warmBody = randomBytes(plan.warmup.sizeBytes);
+      if (raw) await raw.measure(plan.warmup, warmBody);
+      await measureClusterGroup(warmTarget, plan.warmup, warmBody, { keep: true });
+    }
     for (const group of plan.groups) {
       const body = randomBytes(group.sizeBytes);
       const rawResults = raw ? await raw.measure(group, body) : [];
@@ -192,7 +201,7 @@ async function measureAll(
       };
       options.progress?.(`stream: node RSS growth ${stream.nodeRssGrowthMB.toFixed(0)} MB`);
     }
-    await deleteGroupFiles(warmTarget, plan.warmup);
+    if (plan.warmup.files > 0) await deleteGroupFiles(warmTarget, plan.warmup);
   } finally {
     await client.close();
     await admin.close();
