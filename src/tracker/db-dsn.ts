@@ -114,7 +114,7 @@ function serverUrl(
   // path as `mysql_socket`; the URLs carry them as `?host=` (as libpq's do) and `?socket=`.
   const socketFolder = scheme === 'postgres' && named.startsWith('/');
   if (socketFolder) extra.set('host', named);
-  if (mysqlSocket !== null && mysqlSocket !== undefined) {
+  if (mysqlSocket !== undefined) {
     extra.delete('mysql_socket');
     extra.set('socket', mysqlSocket);
   }
