@@ -81,12 +81,7 @@ const MINDEVCOUNT = 2;
  * the tracker's CPU and RSS when its process id is given.
  */
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
-  const planned = options.quick ? QUICK_PLAN : FULL_PLAN;
-  const warmupFiles = options.warmupFiles ?? planned.warmup.files;
-  const plan: BenchPlan = {
-    ...planned,
-    warmup: { ...planned.warmup, files: warmupFiles, getPathsOps: 2 * warmupFiles },
-  };
+  const plan = withWarmup(options.quick ? QUICK_PLAN : FULL_PLAN, options.warmupFiles);
   const startedAt = new Date().toISOString();
   const loadAverageStart = loadavg();
   const local = options.trackers === undefined || options.trackers.length === 0;
@@ -130,6 +125,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await raw?.stop();
     await cluster?.stop();
   }
+}
+
+/** The plan with a warm-up of `files` files (each looked up twice), if given. */
+function withWarmup(plan: BenchPlan, files: number | undefined): BenchPlan {
+  if (files === undefined) return plan;
+  return { ...plan, warmup: { ...plan.warmup, files, getPathsOps: 2 * files } };
 }
 
 async function measureAll(
