@@ -228,6 +228,11 @@ describe('dsnToUrl', () => {
     ['DBI:Pg:dbname=mogilefs', 'postgres://localhost/mogilefs?host=%2Frun%2Fpostgresql'],
     ['DBI:Pg:dbname=mogilefs;port=5433', 'postgres://localhost:5433/mogilefs?host=%2Ftmp'],
     ['DBI:Pg:dbname=mogilefs;host=localhost', 'postgres://localhost/mogilefs'],
+    ['DBI:Pg:dbname=mogilefs;host=', 'postgres://localhost/mogilefs?host=%2Frun%2Fpostgresql'],
+    [
+      'DBI:mysql:database=mogilefs;host=',
+      'mysql://localhost/mogilefs?socket=%2Frun%2Fmysqld%2Fmysqld.sock',
+    ],
   ])('%s → %s (sockets in the default places)', (dsn, url) => {
     expect(dsnToUrl(dsn, sockets)).toBe(url);
   });

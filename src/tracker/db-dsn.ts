@@ -99,7 +99,8 @@ function serverUrl(
   if (port !== undefined && !/^\d{1,5}$/.test(port)) return new Error(`bad port in "${dsn}"`);
   const known = new Set(['database', 'dbname', 'db', '', 'host', 'hostname', 'port']);
   const extra = new URLSearchParams([...fields].filter(([name]) => !known.has(name)));
-  const given = fields.get('host') ?? fields.get('hostname');
+  // An empty host is no host, to the drivers as here.
+  const given = fields.get('host') || fields.get('hostname') || undefined;
   // Without a host, DBD::Pg's libpq uses the server's socket in its default folder; without
   // a host or with `localhost`, DBD::mysql's client library uses the default socket. Only
   // where no such socket exists does the tracker fall back to TCP on localhost.
