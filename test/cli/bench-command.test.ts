@@ -47,6 +47,7 @@ async function bench(name: string, args: string[], trackers = ''): Promise<Repor
   const run = await runMogile(trackers, ['bench', '--quick', '--json', file, ...args]);
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toContain('| target | goal | measured | verdict |');
+  expect(run.stdout).toMatch(/after a warm-up of \d+ files;/);
   return JSON.parse(readFileSync(file, 'utf8')) as Report;
 }
 

@@ -7,7 +7,8 @@ export function formatReport(report: BenchReport): string {
   const load = (values: readonly number[]) => values.map((v) => v.toFixed(2)).join(', ');
   lines.push(
     `mogile bench, ${report.startedAt} — ${report.mode === 'local' ? `local cluster on ${report.backend}` : `trackers ${report.trackers.join(',')}`}` +
-      `${report.quick ? ' (quick)' : ''}; ${report.host.cpus} CPUs, node ${report.host.node}; ` +
+      `${report.quick ? ' (quick)' : ''}, after a warm-up of ${report.warmup.files} files; ` +
+      `${report.host.cpus} CPUs, node ${report.host.node}; ` +
       `load average ${load(report.host.loadAverageStart)} at the start, ${load(report.host.loadAverageEnd)} at the end`,
     '',
     '| workload | ops | ops/s | MB/s | p50 ms | p99 ms | ops/s vs raw | p99 vs raw | tracker CPU s/1k ops | copies after |',
