@@ -1,8 +1,8 @@
 /**
  * The full suite (issue 8): `mogile bench`'s matrix against a cluster it starts itself, on
- * SQLite and, when PostgreSQL answers at 127.0.0.1:5432, on PostgreSQL too; prints the
- * figures and the targets table for each. `BENCH_JSON_DIR=dir` also writes
- * `dir/suite-<backend>.json` for comparing runs.
+ * SQLite, then on PostgreSQL (127.0.0.1:5432) and on MySQL or MariaDB (127.0.0.1:3306),
+ * each when it answers; prints the figures and the targets table for each.
+ * `BENCH_JSON_DIR=dir` also writes `dir/suite-<backend>.json` for comparing runs.
  */
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,21 +11,28 @@ import { formatReport } from '../src/cli/bench/report-table.js';
 import { runBench } from '../src/cli/bench/run-bench.js';
 import { backends } from '../test/helpers/meta-backends.js';
 
-const PG_PORT = 5432;
+const SERVERS = [
+  { name: 'postgres', label: 'PostgreSQL', port: 5432 },
+  { name: 'mysql', label: 'MySQL/MariaDB', port: 3306 },
+] as const;
 
 export async function run(): Promise<void> {
   await runOne('sqlite', undefined);
-  if (!(await reachable('127.0.0.1', PG_PORT))) {
-    process.stdout.write(`\nPostgreSQL is not reachable at 127.0.0.1:${PG_PORT}: skipped\n`);
-    return;
-  }
-  const postgres = backends().find((backend) => backend.name === 'postgres');
-  if (!postgres) return;
-  const database = await postgres.freshDatabase();
-  try {
-    await runOne('postgres', database.url);
-  } finally {
-    await database.drop();
+  for (const server of SERVERS) {
+    if (!(await reachable('127.0.0.1', server.port))) {
+      process.stdout.write(
+        `\n${server.label} is not reachable at 127.0.0.1:${server.port}: skipped\n`,
+      );
+      continue;
+    }
+    const backend = backends().find((candidate) => candidate.name === server.name);
+    if (!backend) continue;
+    const database = await backend.freshDatabase();
+    try {
+      await runOne(server.name, database.url);
+    } finally {
+      await database.drop();
+    }
   }
 }
 
