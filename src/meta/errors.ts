@@ -6,6 +6,23 @@ export class MetaDuplicateError extends Error {
   }
 }
 
+/**
+ * The database takes a new key for an existing, different one (MySQL's collations ignore
+ * trailing spaces, and in databases made by the original, case), so the key cannot be
+ * stored without replacing the other key's file.
+ */
+export class MetaKeyCollisionError extends Error {
+  constructor(
+    readonly key: string,
+    readonly existingKey: string,
+  ) {
+    super(
+      `the database takes key ${JSON.stringify(key)} for the existing key ${JSON.stringify(existingKey)}`,
+    );
+    this.name = 'MetaKeyCollisionError';
+  }
+}
+
 /** The database holds a schema this version of mogile cannot use. */
 export class MetaSchemaError extends Error {
   constructor(message: string) {

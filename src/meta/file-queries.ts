@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import { MetaDuplicateError } from './errors.js';
+import { MetaDuplicateError, MetaKeyCollisionError } from './errors.js';
 import {
   type Db,
   engineOf,
@@ -110,8 +110,43 @@ const upsertChecksumQuery = reusableQuery(
 );
 
 export async function findFile(db: Db, dmid: number, key: string): Promise<FileRow | undefined> {
-  const row = (await fileByKeyQuery(db, dmid, key)).rows[0];
+  const row = sameKeyRows(db, (await fileByKeyQuery(db, dmid, key)).rows, key)[0];
   return row && toFileRow(row);
+}
+
+/**
+ * The rows of exactly `key`. MySQL and MariaDB compare keys by the column's collation,
+ * which ignores trailing spaces (every `_bin` collation but the NO PAD ones) and, in
+ * databases made by the original, case: there `foo ` finds the file of `foo`. Key lookups
+ * keep only the rows whose key is byte for byte the one asked for, so that one key never
+ * reads or changes another's file. PostgreSQL (COLLATE "C") and SQLite compare exactly.
+ */
+function sameKeyRows<Row extends { dkey: string | null }>(db: Db, rows: Row[], key: string): Row[] {
+  return engineOf(db) === 'mysql' ? rows.filter((row) => row.dkey === key) : rows;
+}
+
+/**
+ * Renames the file of exactly `fromKey`; false when there is none. A `toKey` the database
+ * already has (by its own comparison) fails with MetaDuplicateError.
+ */
+export async function renameFile(
+  db: Db,
+  dmid: number,
+  fromKey: string,
+  toKey: string,
+): Promise<boolean> {
+  let update = db
+    .updateTable('file')
+    .set({ dkey: toKey })
+    .where('dmid', '=', dmid)
+    .where('dkey', '=', fromKey);
+  if (engineOf(db) === 'mysql') {
+    // The collation may match another key than `fromKey`: rename only that key's fid.
+    const file = await findFile(db, dmid, fromKey);
+    if (!file) return false;
+    update = update.where('fid', '=', file.fid);
+  }
+  return Number((await update.executeTakeFirst()).numUpdatedRows) > 0;
 }
 
 /** Files with their checksum and copies, one row per copy: the read path's join. */
@@ -168,7 +203,7 @@ export async function locateFile(
   dmid: number,
   key: string,
 ): Promise<LocatedFile | undefined> {
-  const { rows } = await locateFileQuery(db, dmid, key);
+  const rows = sameKeyRows(db, (await locateFileQuery(db, dmid, key)).rows, key);
   return rows.length === 0 ? undefined : toLocatedFile(rows);
 }
 
@@ -258,7 +293,12 @@ export async function commitFile(
   db: Transaction<Database>,
   file: CommittedFile,
 ): Promise<{ replacedFid?: number }> {
-  const current = await findFile(db, file.dmid, file.key);
+  const rows = (await fileByKeyQuery(db, file.dmid, file.key)).rows;
+  // Another key the database takes for this one (MySQL's collations, see sameKeyRows):
+  // writing this key would replace that key's file.
+  const other = rows.find((row) => row.dkey !== file.key);
+  if (other) throw new MetaKeyCollisionError(file.key, other.dkey);
+  const current = rows[0] && toFileRow(rows[0]);
   if (current?.fid === file.fid) throw new MetaDuplicateError(`fid ${file.fid} is already bound`);
   if (current) await deleteFileRow(db, current.fid, file.nowSeconds);
   await insertIgnoring(db, 'file_on', { fid: file.fid, devid: file.devid });

@@ -1,4 +1,4 @@
-export { MetaDuplicateError, MetaSchemaError } from './errors.js';
+export { MetaDuplicateError, MetaKeyCollisionError, MetaSchemaError } from './errors.js';
 export type { MetaStore, NewTempfile } from './meta-store.js';
 export { openMetaStore } from './open-meta-store.js';
 export * from './rows.js';

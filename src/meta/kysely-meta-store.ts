@@ -435,16 +435,8 @@ export class KyselyMetaStore implements MetaStore {
     );
   }
 
-  async renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean> {
-    const result = await this.#write(() =>
-      this.#db
-        .updateTable('file')
-        .set({ dkey: toKey })
-        .where('dmid', '=', dmid)
-        .where('dkey', '=', fromKey)
-        .executeTakeFirst(),
-    );
-    return Number(result.numUpdatedRows) > 0;
+  renameFile(dmid: number, fromKey: string, toKey: string): Promise<boolean> {
+    return this.#write(() => files.renameFile(this.#db, dmid, fromKey, toKey));
   }
 
   async updateFileClass(fid: number, classid: number): Promise<void> {

@@ -31,6 +31,8 @@ export interface TestCluster {
   /** devid → the node that serves it. */
   readonly deviceNode: ReadonlyMap<number, NodeProcess>;
   readonly trackerAddress: string;
+  /** The database URL, when the cluster runs on a `backend`'s fresh database. */
+  readonly databaseUrl: string | undefined;
   readonly domain: string;
   /** Sends one request on a shared admin connection; returns the raw reply line. */
   request(line: string): Promise<string>;
@@ -100,6 +102,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       nodes,
       deviceNode,
       trackerAddress: `127.0.0.1:${tracker.port}`,
+      databaseUrl: database?.url,
       domain: 'd',
       request: (line) => conn.request(line),
       ok,

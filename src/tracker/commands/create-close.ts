@@ -1,6 +1,7 @@
 import {
   type ClassRow,
   MetaDuplicateError,
+  MetaKeyCollisionError,
   type StoredChecksum,
   type TempfileRow,
 } from '../../meta/index.js';
@@ -91,6 +92,15 @@ async function createClose(args: RequestArgs, ctx: CommandContext): Promise<Repl
     });
   } catch (error) {
     if (error instanceof MetaDuplicateError) throw new MogileError('fid_exists');
+    // Nothing was bound: the upload goes, and the other key keeps its file.
+    if (error instanceof MetaKeyCollisionError) {
+      return abandon(
+        new MogileError(
+          'key_exists',
+          `the database takes key ${request.key} for the existing key ${error.existingKey}`,
+        ),
+      );
+    }
     throw error;
   }
   // The fid waits in file_to_replicate for its other copies: start on them now.

@@ -4,7 +4,7 @@ import type { DialectAdapter } from '../../dialect-adapter.js';
 import { kyselyLogOption } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
-import { MYSQL_SCHEMA } from './schema.js';
+import { EXACT_KEY_COLLATIONS, mysqlSchema } from './schema.js';
 import { MYSQL_UPGRADE } from './upgrade-dialect.js';
 
 export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapter {
@@ -42,7 +42,13 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
     engine: 'mysql',
     db,
     async createSchema() {
-      for (const statement of MYSQL_SCHEMA) await sql.raw(statement).execute(db);
+      const { rows } = await sql<{ name: string }>`
+        SELECT collation_name AS name FROM information_schema.collations
+        WHERE collation_name IN (${sql.join(EXACT_KEY_COLLATIONS)})`.execute(db);
+      const keyCollation = EXACT_KEY_COLLATIONS.find((name) =>
+        rows.some((row) => row.name === name),
+      );
+      for (const statement of mysqlSchema(keyCollation)) await sql.raw(statement).execute(db);
     },
     async listTables() {
       const result = await sql<{ name: string }>`

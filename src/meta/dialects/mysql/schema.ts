@@ -5,7 +5,23 @@
  */
 const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 
-export const MYSQL_SCHEMA: readonly string[] = [
+/**
+ * Binary collations that also count trailing spaces (NO PAD), MySQL 8's and MariaDB's, in
+ * the order tried. `utf8mb4_bin` ignores them: with it `foo ` and `foo` would be one key.
+ */
+export const EXACT_KEY_COLLATIONS: readonly string[] = ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin'];
+
+/**
+ * The schema's statements, the file keys (`file.dkey`, `tempfile.dkey`) in `keyCollation`
+ * when the server has one of EXACT_KEY_COLLATIONS (older servers: the table's).
+ */
+export function mysqlSchema(keyCollation?: string): string[] {
+  const key =
+    keyCollation === undefined ? 'dkey VARCHAR(255)' : `dkey VARCHAR(255) COLLATE ${keyCollation}`;
+  return MYSQL_SCHEMA.map((statement) => statement.replace('dkey VARCHAR(255)', key));
+}
+
+const MYSQL_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS domain (
      dmid SMALLINT UNSIGNED NOT NULL PRIMARY KEY,
      namespace VARCHAR(255),
