@@ -185,7 +185,7 @@ const locateFidQuery = reusableQuery((db: Db, fid: number) =>
  */
 const MAX_KEYS_PER_LOOKUP = 16;
 
-/** The batched lookup of exactly `count` keys (PostgreSQL). */
+/** The batched lookup of exactly `count` keys (PostgreSQL, MySQL). */
 function locateFilesQuery(count: number) {
   return reusableQueryOfShape(`locate-files ${count}`, (db: Db, dmid: number, ...keys: string[]) =>
     locatedRows(db).where('f.dmid', '=', dmid).where('f.dkey', 'in', keys),
@@ -214,8 +214,9 @@ export async function locateFid(db: Db, fid: number): Promise<LocatedFile | unde
 }
 
 /**
- * `locateFile` for several keys of one domain (PostgreSQL), by key, in one statement per
- * 16 keys; a key with no file is absent.
+ * `locateFile` for several keys of one domain (PostgreSQL, MySQL), by key, in one statement
+ * per 16 keys; a key with no file is absent, and so is one that a MySQL collation matched
+ * to a row of another key (each row goes to its own key only).
  */
 export async function locateFiles(
   db: Db,

@@ -62,8 +62,8 @@ export class KyselyMetaStore implements MetaStore {
   );
 
   /**
-   * `get_paths` lookups that arrive together share one statement on PostgreSQL, whose
-   * round trips cost the tracker more than the lookups themselves.
+   * `get_paths` lookups that arrive together share one statement on PostgreSQL and MySQL,
+   * whose round trips cost the tracker more than the lookups themselves.
    */
   readonly #locateBatch: LocateBatch | undefined;
 
@@ -72,7 +72,7 @@ export class KyselyMetaStore implements MetaStore {
     const db = adapter.db;
     this.#db = db;
     this.#locateBatch =
-      adapter.engine === 'postgres'
+      adapter.engine !== 'sqlite'
         ? new LocateBatch({
             one: (dmid, key) => files.locateFile(db, dmid, key),
             many: (dmid, keys) => files.locateFiles(db, dmid, keys),
