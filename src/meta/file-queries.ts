@@ -4,6 +4,8 @@ import {
   type Db,
   engineOf,
   insertIgnoring,
+  mysqlAtLeast,
+  mysqlVersion,
   reusableQuery,
   reusableQueryOfShape,
 } from './query-helpers.js';
@@ -266,14 +268,14 @@ export async function fileDevids(db: Db, fid: number): Promise<number[]> {
 
 /**
  * Reads and deletes the tempfile row; whoever deletes it owns the close (§2.1). One
- * `DELETE … RETURNING` where the engine has it; MySQL has none, so there a read and a
- * delete share a transaction.
+ * `DELETE … RETURNING` where the server has it (MariaDB since 10.0.5, not MySQL); elsewhere
+ * a read and a delete share a transaction.
  */
 export async function claimTempfile(
   db: Kysely<Database>,
   fid: number,
 ): Promise<TempfileRow | undefined> {
-  if (engineOf(db) !== 'mysql') {
+  if (engineOf(db) !== 'mysql' || (await hasDeleteReturning(db))) {
     const claimed = (await deleteTempfileReturningQuery(db, fid)).rows[0];
     return claimed && toTempfileRow(claimed);
   }
@@ -283,6 +285,10 @@ export async function claimTempfile(
     const deleted = await deleteTempfileQuery(trx, fid);
     return Number(deleted.numAffectedRows) === 1 ? toTempfileRow(row) : undefined;
   });
+}
+
+async function hasDeleteReturning(db: Kysely<Database>): Promise<boolean> {
+  return mysqlAtLeast(await mysqlVersion(db), null, [10, 0, 5]);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   PostgresAdapter,
   type QueryResult,
   type RootOperationNode,
+  sql,
   type Transaction,
 } from 'kysely';
 import type { Database } from './tables.js';
@@ -30,6 +31,41 @@ export async function maxOf<T extends keyof Database>(
 }
 
 export type Engine = 'sqlite' | 'postgres' | 'mysql';
+
+const mysqlVersions = new WeakMap<Kysely<Database>, Promise<string>>();
+
+/**
+ * `VERSION()` of a MySQL (`8.0.36`) or MariaDB (`10.11.6-MariaDB-0+deb12u1`) server, asked
+ * once per database handle, for the few statements whose form depends on the server.
+ */
+export function mysqlVersion(db: Kysely<Database>): Promise<string> {
+  let known = mysqlVersions.get(db);
+  if (!known) {
+    known = sql<{ version: string }>`SELECT VERSION() AS version`
+      .execute(db)
+      .then((result) => String(result.rows[0]?.version ?? ''));
+    mysqlVersions.set(db, known);
+  }
+  return known;
+}
+
+type Release = readonly [major: number, minor: number, patch: number];
+
+/**
+ * Whether `version` is at least `mysql` (a MySQL server) or `mariadb` (a MariaDB server);
+ * null: no release of that server.
+ */
+export function mysqlAtLeast(
+  version: string,
+  mysql: Release | null,
+  mariadb: Release | null,
+): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
+  const wanted = /mariadb/i.test(version) ? mariadb : mysql;
+  if (wanted === null) return false;
+  const [a, b, c] = wanted;
+  return major > a || (major === a && (minor > b || (minor === b && patch >= c)));
+}
 
 /** Which engine a connection or transaction talks to, for the few statements that differ. */
 export function engineOf(db: Db): Engine {

@@ -1,5 +1,11 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type Db, engineOf, reusableQueryOfShape } from './query-helpers.js';
+import type { Kysely, Transaction } from 'kysely';
+import {
+  type Db,
+  engineOf,
+  mysqlAtLeast,
+  mysqlVersion,
+  reusableQueryOfShape,
+} from './query-helpers.js';
 import type { Database } from './tables.js';
 
 /**
@@ -70,31 +76,18 @@ export async function claimRows<Row extends { fid: number }>(
   });
 }
 
-const skipLockedSupport = new WeakMap<Kysely<Database>, Promise<boolean>>();
-
 /**
  * PostgreSQL has SKIP LOCKED since 9.5, MySQL since 8.0.1, MariaDB since 10.6. Older MySQL
  * servers get a plain FOR UPDATE: concurrent claims then wait for each other instead of
  * skipping, and still never take the same row.
  */
-function hasSkipLocked(db: Kysely<Database>): Promise<boolean> {
-  if (engineOf(db) === 'postgres') return Promise.resolve(true);
-  let known = skipLockedSupport.get(db);
-  if (!known) {
-    known = sql<{ version: string }>`SELECT VERSION() AS version`
-      .execute(db)
-      .then((result) => mysqlHasSkipLocked(String(result.rows[0]?.version ?? '')));
-    skipLockedSupport.set(db, known);
-  }
-  return known;
+async function hasSkipLocked(db: Kysely<Database>): Promise<boolean> {
+  return engineOf(db) === 'postgres' || mysqlHasSkipLocked(await mysqlVersion(db));
 }
 
-/** `VERSION()` of MySQL (`8.0.36`) or MariaDB (`10.11.6-MariaDB-0+deb12u1`). */
+/** For `VERSION()` of MySQL (`8.0.36`) or MariaDB (`10.11.6-MariaDB-0+deb12u1`). */
 export function mysqlHasSkipLocked(version: string): boolean {
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
-  const atLeast = (a: number, b: number, c: number) =>
-    major > a || (major === a && (minor > b || (minor === b && patch >= c)));
-  return /mariadb/i.test(version) ? atLeast(10, 6, 0) : atLeast(8, 0, 1);
+  return mysqlAtLeast(version, [8, 0, 1], [10, 6, 0]);
 }
 
 /**
