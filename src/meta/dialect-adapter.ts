@@ -6,6 +6,11 @@ import type { Database } from './tables.js';
 export interface DialectAdapter {
   readonly engine: 'sqlite' | 'postgres' | 'mysql';
   readonly db: Kysely<Database>;
+  /**
+   * Refuses (MetaServerError) a server set up so that the store's writes would fail,
+   * before anything is written. Engines with nothing to check leave it out.
+   */
+  checkServer?(): Promise<void>;
   /** Creates every table of schema 17 that is missing (idempotent). */
   createSchema(): Promise<void>;
   /** Lists the tables that exist, to tell an empty database from a foreign one. */

@@ -30,3 +30,11 @@ export class MetaSchemaError extends Error {
     this.name = 'MetaSchemaError';
   }
 }
+
+/** The database server is set up in a way the store cannot work with (says how to fix it). */
+export class MetaServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetaServerError';
+  }
+}

@@ -57,11 +57,22 @@ export async function adapterFor(url: string, options: OpenOptions = {}): Promis
   }
   if (/^(mysql|mariadb):\/\//i.test(url)) {
     const { createMysqlAdapter } = await import('./dialects/mysql/mysql-adapter.js');
-    return createMysqlAdapter(server);
+    return checked(createMysqlAdapter(server));
   }
   throw new MetaSchemaError(
     `unsupported database URL "${url}": expected sqlite:PATH, postgres://… or mysql://…`,
   );
+}
+
+/** The adapter once its server passed `checkServer`; closed when it did not. */
+async function checked(adapter: DialectAdapter): Promise<DialectAdapter> {
+  try {
+    await adapter.checkServer?.();
+    return adapter;
+  } catch (error) {
+    await adapter.close();
+    throw error;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import type { DialectAdapter } from '../../dialect-adapter.js';
+import { MetaServerError } from '../../errors.js';
 import { kyselyLogOption } from '../../query-observer.js';
 import type { Database } from '../../tables.js';
 import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
@@ -41,6 +42,12 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
   return {
     engine: 'mysql',
     db,
+    async checkServer() {
+      const { rows } = await sql<{ logBin: number | string; format: string }>`
+        SELECT @@log_bin AS logBin, @@binlog_format AS format`.execute(db);
+      const refusal = binlogRefusal(rows[0]);
+      if (refusal) throw new MetaServerError(refusal);
+    },
     async createSchema() {
       const { rows } = await sql<{ name: string }>`
         SELECT collation_name AS name FROM information_schema.collations
@@ -64,4 +71,22 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
       await db.destroy();
     },
   };
+}
+
+/**
+ * Why a server with these binary-log settings cannot run the store, or undefined. The
+ * store's transactions run at READ COMMITTED (above), and InnoDB refuses every write at
+ * that level while the binary log records statements.
+ */
+export function binlogRefusal(
+  settings: { logBin: number | string; format: string } | undefined,
+): string | undefined {
+  if (!settings || Number(settings.logBin) !== 1) return undefined;
+  if (String(settings.format).toUpperCase() !== 'STATEMENT') return undefined;
+  return (
+    'the server writes its binary log by statement (binlog_format = STATEMENT), and InnoDB ' +
+    'then refuses the writes of the READ COMMITTED transactions the tracker runs; set ' +
+    "binlog_format to MIXED or ROW (in the server's configuration, or SET GLOBAL " +
+    "binlog_format = 'MIXED') and start again"
+  );
 }
