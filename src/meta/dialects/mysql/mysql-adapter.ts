@@ -3,7 +3,7 @@ import { createPool } from 'mysql2';
 import type { DialectAdapter } from '../../dialect-adapter.js';
 import { MetaServerError } from '../../errors.js';
 import { kyselyLogOption } from '../../query-observer.js';
-import type { Database } from '../../tables.js';
+import { type Database, SCHEMA_TABLES } from '../../tables.js';
 import type { ServerDatabaseOptions } from '../postgres/postgres-adapter.js';
 import { EXACT_KEY_COLLATIONS, mysqlSchema } from './schema.js';
 import { MYSQL_UPGRADE } from './upgrade-dialect.js';
@@ -47,6 +47,19 @@ export function createMysqlAdapter(options: ServerDatabaseOptions): DialectAdapt
         SELECT @@log_bin AS logBin, @@binlog_format AS format`.execute(db);
       const refusal = binlogRefusal(rows[0]);
       if (refusal) throw new MetaServerError(refusal);
+      // As the original (without USE_UNSAFE_MYSQL): the store's transactions and row
+      // locks are InnoDB's; on MyISAM they would silently be neither.
+      const others = await sql<{ name: string; engine: string }>`
+        SELECT table_name AS name, engine FROM information_schema.tables
+        WHERE table_schema = DATABASE() AND table_name IN (${sql.join(SCHEMA_TABLES)})
+          AND engine <> 'InnoDB'`.execute(db);
+      if (others.rows.length > 0) {
+        const list = others.rows.map((row) => `${row.name} (${row.engine})`).join(', ');
+        throw new MetaServerError(
+          `MogileFS tables of this database are not InnoDB: ${list}; the tracker's transactions ` +
+            'need InnoDB: ALTER TABLE <table> ENGINE=InnoDB for each, then start again',
+        );
+      }
     },
     async createSchema() {
       const { rows } = await sql<{ name: string }>`

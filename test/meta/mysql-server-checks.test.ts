@@ -10,9 +10,12 @@ import { backends } from '../helpers/meta-backends.js';
 import { spawnTracker } from '../helpers/tracker-process.js';
 
 /*
- * The store's MySQL transactions run at READ COMMITTED, where InnoDB refuses every write
- * while the binary log records statements. Such a server must be refused before anything
- * is written, with what to change: not half a schema, then a database error per write.
+ * Servers the store cannot work on are refused at start, with what to change:
+ * - its MySQL transactions run at READ COMMITTED, where InnoDB refuses every write while
+ *   the binary log records statements: refused before anything is written, not half a
+ *   schema, then a database error per write;
+ * - its transactions and row locks are InnoDB's: a MogileFS table on MyISAM (which the
+ *   original allowed only with USE_UNSAFE_MYSQL) is refused, as the original does.
  */
 describe('binary-log settings', () => {
   it('refuse only a statement-based binary log that is on', () => {
@@ -100,5 +103,24 @@ describe.runIf(mysql)('a MariaDB server logging statements', () => {
     await expect(spawnTracker({ db: url, args: ['--http-listen', 'none'] })).rejects.toThrow(
       /binlog_format to MIXED or ROW/,
     );
+  });
+});
+
+describe.runIf(mysql)('a MogileFS database with a MyISAM table', () => {
+  it('is refused by the store and the tracker, naming the table', async () => {
+    const database = await mysql!.freshDatabase();
+    try {
+      const store = await openMetaStore(database.url);
+      await store.close();
+      await mysql!.exec(database.url, ['ALTER TABLE file_on ENGINE=MyISAM']);
+      await expect(openMetaStore(database.url)).rejects.toThrow(/not InnoDB: file_on \(MyISAM\)/);
+      await expect(
+        spawnTracker({ db: database.url, args: ['--http-listen', 'none'] }),
+      ).rejects.toThrow(/ALTER TABLE <table> ENGINE=InnoDB/);
+      await mysql!.exec(database.url, ['ALTER TABLE file_on ENGINE=InnoDB']);
+      await (await openMetaStore(database.url)).close();
+    } finally {
+      await database.drop();
+    }
   });
 });
