@@ -129,7 +129,8 @@ function sameKeyRows<Row extends { dkey: string | null }>(db: Db, rows: Row[], k
 
 /**
  * Renames the file of exactly `fromKey`; false when there is none. A `toKey` the database
- * already has (by its own comparison) fails with MetaDuplicateError.
+ * already has (by its own comparison) fails on the unique key, which the store reports as
+ * MetaDuplicateError.
  */
 export async function renameFile(
   db: Db,
