@@ -36,7 +36,8 @@ const mysqlVersions = new WeakMap<Kysely<Database>, Promise<string>>();
 
 /**
  * `VERSION()` of a MySQL (`8.0.36`) or MariaDB (`10.11.6-MariaDB-0+deb12u1`) server, asked
- * once per database handle, for the few statements whose form depends on the server.
+ * once per database handle, for the few statements whose form depends on the server. A
+ * failed ask is forgotten, so a database that was down then is asked again next time.
  */
 export function mysqlVersion(db: Kysely<Database>): Promise<string> {
   let known = mysqlVersions.get(db);
@@ -44,6 +45,7 @@ export function mysqlVersion(db: Kysely<Database>): Promise<string> {
     known = sql<{ version: string }>`SELECT VERSION() AS version`
       .execute(db)
       .then((result) => String(result.rows[0]?.version ?? ''));
+    known.catch(() => mysqlVersions.delete(db));
     mysqlVersions.set(db, known);
   }
   return known;

@@ -1,8 +1,9 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMysqlAdapter } from '../../src/meta/dialects/mysql/mysql-adapter.js';
 import { KyselyMetaStore } from '../../src/meta/kysely-meta-store.js';
-import { mysqlAtLeast } from '../../src/meta/query-helpers.js';
+import { mysqlAtLeast, mysqlVersion } from '../../src/meta/query-helpers.js';
 import type { QueryEvent } from '../../src/meta/query-observer.js';
 import { backends } from '../helpers/meta-backends.js';
 
@@ -13,6 +14,23 @@ describe('server releases', () => {
     expect(mysqlAtLeast('8.0.36', null, [10, 0, 5])).toBe(false);
     expect(mysqlAtLeast('8.0.36', [8, 0, 1], null)).toBe(true);
     expect(mysqlAtLeast('5.7.44-log', [8, 0, 1], null)).toBe(false);
+  });
+
+  it('are asked again after a failed ask', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const adapter = createMysqlAdapter({ url: `mysql://root@127.0.0.1:${port}/none` });
+    try {
+      const first = mysqlVersion(adapter.db);
+      await expect(first).rejects.toThrow();
+      const second = mysqlVersion(adapter.db);
+      expect(second).not.toBe(first);
+      await expect(second).rejects.toThrow();
+    } finally {
+      await adapter.close();
+      server.close();
+    }
   });
 });
 
